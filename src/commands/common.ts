@@ -1,0 +1,24 @@
+// Options shared by commands that touch the data dir and database.
+import type { Argv } from 'yargs';
+import { dataDir, dbPath } from '../paths.js';
+import { openDb, type Db } from '../db/open.js';
+
+export interface StoreArgs {
+  'data-dir'?: string;
+  db?: string;
+}
+
+export function withStoreOptions<T>(y: Argv<T>) {
+  return y
+    .option('data-dir', { type: 'string', describe: 'data dir (default $AGENTPOD_DATA_DIR, $XDG_DATA_HOME/agentpod or ~/.local/share/agentpod)' })
+    .option('db', { type: 'string', describe: 'database file (default <data dir>/agentpod.db)' });
+}
+
+export function resolveStore(args: StoreArgs): { dataDir: string; dbPath: string } {
+  const dir = dataDir(args['data-dir']);
+  return { dataDir: dir, dbPath: dbPath(dir, args.db) };
+}
+
+export function openStore(args: StoreArgs): Db {
+  return openDb(resolveStore(args).dbPath);
+}

@@ -1,0 +1,6 @@
+// The command list. Each module under commands/ exports one yargs CommandModule.
+import type { CommandModule } from 'yargs';
+import { mockApiCommand } from './mock-api.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [mockApiCommand];

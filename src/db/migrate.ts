@@ -1,0 +1,30 @@
+// Named, ordered schema migrations. Each module owns its list in schema/<module>.ts; a name once
+// applied is never changed (add a new one instead).
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export function applyMigrations(db: Database.Database, migrations: Migration[]): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    name TEXT PRIMARY KEY,
+    applied_at_ms INTEGER NOT NULL
+  )`);
+  const applied = new Set((db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name));
+  const record = db.prepare('INSERT INTO schema_migrations (name, applied_at_ms) VALUES (?, ?)');
+  const done: string[] = [];
+  for (const m of migrations) {
+    if (applied.has(m.name)) continue;
+    // IMMEDIATE: a second process migrating at the same moment waits instead of applying twice.
+    db.transaction(() => {
+      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE name = ?').get(m.name);
+      if (again) return;
+      db.exec(m.sql);
+      record.run(m.name, Date.now());
+      done.push(m.name);
+    }).immediate();
+  }
+  return done;
+}

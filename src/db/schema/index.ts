@@ -1,0 +1,5 @@
+// Every module's migrations, in the order they apply (runs first: others reference it).
+import type { Migration } from '../migrate.js';
+import { RUNS_MIGRATIONS } from './runs.js';
+
+export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS];

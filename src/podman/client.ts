@@ -1,0 +1,66 @@
+// Thin execa wrappers around the podman CLI. Failures carry the command and its output.
+import { execa, type Options } from 'execa';
+
+export class PodmanError extends Error {
+  constructor(
+    readonly argv: string[],
+    readonly exitCode: number | undefined,
+    readonly stderr: string,
+  ) {
+    super(`podman ${argv.join(' ')} failed (exit ${exitCode ?? '?'}): ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+  }
+}
+
+export const PODMAN = process.env.AGENTPOD_PODMAN ?? 'podman';
+
+/** Runs podman from a neutral cwd: conmon drops an `oom` file into podman's cwd on some versions. */
+export async function podman(args: string[], options: Options = {}): Promise<string> {
+  let result;
+  try {
+    result = await execa(PODMAN, args, { reject: false, cwd: '/', stdin: 'ignore', ...options });
+  } catch (e) {
+    throw new PodmanError(args, undefined, (e as Error).message);
+  }
+  if (result.failed) {
+    const missing = (result as { code?: string }).code === 'ENOENT';
+    throw new PodmanError(args, result.exitCode, missing ? `${PODMAN} not found on PATH` : String(result.stderr ?? result.message));
+  }
+  return String(result.stdout ?? '');
+}
+
+export async function podmanJson<T>(args: string[]): Promise<T> {
+  return JSON.parse(await podman(args)) as T;
+}
+
+export interface ContainerState {
+  Status: string;
+  Running: boolean;
+  ExitCode: number;
+  OOMKilled: boolean;
+  Pid: number;
+  StartedAt: string;
+  FinishedAt: string;
+  CgroupPath?: string;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  State: ContainerState;
+  Config: { Labels: Record<string, string> | null };
+}
+
+/** podman inspect of one container, or undefined when it does not exist. */
+export async function inspectContainer(nameOrId: string): Promise<ContainerInspect | undefined> {
+  try {
+    const [info] = await podmanJson<ContainerInspect[]>(['container', 'inspect', nameOrId]);
+    return info;
+  } catch (e) {
+    if (e instanceof PodmanError && /no such (container|object)/i.test(e.stderr)) return undefined;
+    throw e;
+  }
+}
+
+export async function removeContainer(nameOrId: string): Promise<void> {
+  await podman(['rm', '-f', '--ignore', '-t', '0', nameOrId]);
+}
