@@ -1,6 +1,7 @@
 // The command list. Each module under commands/ exports one yargs CommandModule.
 import type { CommandModule } from 'yargs';
 import { mockApiCommand } from './mock-api.js';
+import { runCommand } from './run.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [mockApiCommand];
+export const commands: CommandModule<any, any>[] = [runCommand, mockApiCommand];

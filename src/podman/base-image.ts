@@ -1,0 +1,32 @@
+// The default image for `agentpod run`: empty, since host sharing supplies /usr, /lib, /etc and the rest.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { podman, PodmanError } from './client.js';
+
+export const BASE_IMAGE = 'localhost/agentpod/base:1';
+
+export async function imageExists(image: string): Promise<boolean> {
+  try {
+    await podman(['image', 'exists', image]);
+    return true;
+  } catch (e) {
+    if (e instanceof PodmanError && e.exitCode === 1) return false;
+    throw e;
+  }
+}
+
+/** Imports the empty base image once; later calls find it. */
+export async function ensureBaseImage(): Promise<string> {
+  if (await imageExists(BASE_IMAGE)) return BASE_IMAGE;
+  const dir = mkdtempSync(join(tmpdir(), 'agentpod-base-'));
+  try {
+    const tarball = join(dir, 'base.tar');
+    await execa('tar', ['--owner=0', '--group=0', '-C', join(dir), '-cf', tarball, '--files-from', '/dev/null']);
+    await podman(['import', '--quiet', '--change', 'LABEL agentpod.base=1', tarball, BASE_IMAGE]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return BASE_IMAGE;
+}

@@ -1,0 +1,217 @@
+// One run from start to its final row: launch the container attached, watch time and signals, then
+// inspect before removal (no --rm races), collect the agent's result, and record everything.
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import type { Db } from '../db/open.js';
+import { claudeTracePath, runDir as runDirOf } from '../paths.js';
+import { podmanRunArgv } from '../podman/argv.js';
+import { inspectContainer, podman, PODMAN, removeContainer, type ContainerInspect } from '../podman/client.js';
+import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
+import type { LaunchSpec } from './spec.js';
+import { sweepLeftovers } from './sweep.js';
+
+export interface RunHookContext {
+  containerName: string;
+  runId: string;
+  runDir: string;
+}
+
+export interface RunHooks {
+  /** Runs after the container exited and before it is removed; its result is merged into result.json. */
+  afterExit?(ctx: RunHookContext): Promise<Record<string, unknown> | void>;
+}
+
+export interface RunRequest {
+  db: Db;
+  dataDir: string;
+  spec: LaunchSpec;
+  prompt: string;
+  hooks?: RunHooks;
+  /** Aborting stops the container; the run is recorded as interrupted. */
+  signal?: AbortSignal;
+  sampleIntervalMs?: number;
+  /** Progress lines for the user (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: RunEnd['status'];
+  exitCode: number | null;
+  oomKilled: boolean | null;
+  timedOut: boolean;
+  startedAt: number;
+  finishedAt: number;
+  durationMs: number;
+  runDir: string;
+  sessionId: string;
+  tracePath: string;
+  agentResult: AgentResultLine | null;
+  error: string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The last `result` line of a stream-json log, read line by line (the log can be large). */
+export async function readAgentResult(streamFile: string): Promise<AgentResultLine | null> {
+  if (!existsSync(streamFile)) return null;
+  let last: AgentResultLine | null = null;
+  const lines = createInterface({ input: createReadStream(streamFile), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes('"result"')) continue;
+    try {
+      const parsed = JSON.parse(line) as { type?: string } & AgentResultLine;
+      if (parsed.type === 'result') last = parsed;
+    } catch {
+      /* a partial or foreign line: not the result */
+    }
+  }
+  return last;
+}
+
+function lastLines(text: string, n = 5): string {
+  return text.trim().split('\n').slice(-n).join('\n');
+}
+
+let swept = false;
+
+export async function executeRun(req: RunRequest): Promise<RunOutcome> {
+  const { db, spec, prompt } = req;
+  const log = req.log ?? (() => {});
+  if (!swept) {
+    swept = true;
+    const leftovers = await sweepLeftovers(db);
+    if (leftovers.length) log(`removed ${leftovers.length} leftover container(s) of dead agentpod processes: ${leftovers.join(', ')}`);
+  }
+
+  const runDir = runDirOf(req.dataDir, spec.runId);
+  mkdirSync(runDir, { recursive: true });
+  const argv = podmanRunArgv(spec, spec.promptDelivery === 'argv' ? prompt : null);
+  writeFileSync(join(runDir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  writeFileSync(join(runDir, 'argv.json'), `${JSON.stringify([PODMAN, ...argv])}\n`);
+  writeFileSync(join(runDir, 'prompt.txt'), prompt);
+  const tracePath = claudeTracePath(spec.user.home, spec.workdir, spec.sessionId);
+  const streamFile = join(runDir, 'stdout.jsonl');
+
+  const startedAt = Date.now();
+  insertRunningRow(db, spec, runDir, prompt, startedAt);
+  log(`run ${spec.runId}: ${spec.image} (${spec.profile.name}), folder ${runDir}`);
+
+  let timedOut = false;
+  let interruptedBy: string | null = null;
+  let error: string | null = null;
+  // Own process group: a Ctrl-C on the terminal reaches agentpod only, which then stops the container itself.
+  const child = execa(PODMAN, argv, {
+    cwd: '/',
+    detached: true,
+    reject: false,
+    ...(spec.promptDelivery === 'stdin' ? { input: prompt } : { stdin: 'ignore' as const }),
+    stdout: { file: streamFile },
+    stderr: 'pipe',
+    buffer: { stderr: true },
+  });
+  let clientDone = false;
+  const clientExit = child.finally(() => {
+    clientDone = true;
+  });
+
+  // podman stop can arrive before the container exists (an early Ctrl-C): retry until the client is gone.
+  let stopping: Promise<void> | null = null;
+  const stopContainer = () => {
+    stopping ??= (async () => {
+      while (!clientDone) {
+        try {
+          await podman(['stop', '-t', String(spec.stopGraceSeconds), spec.containerName]);
+        } catch {
+          /* not created yet, or already gone */
+        }
+        await Promise.race([clientExit, sleep(500)]);
+      }
+    })();
+  };
+  const timeoutMs = spec.profile.timeoutMs;
+  const timer = timeoutMs === null ? null : setTimeout(() => {
+    timedOut = true;
+    log(`run ${spec.runId}: timeout after ${timeoutMs} ms, stopping the container`);
+    stopContainer();
+  }, timeoutMs);
+  const onAbort = () => {
+    interruptedBy = typeof req.signal?.reason === 'string' ? req.signal.reason : 'SIGINT';
+    log(`run ${spec.runId}: interrupted, stopping the container`);
+    stopContainer();
+  };
+  if (req.signal?.aborted) onAbort();
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let info: ContainerInspect | undefined;
+  let hookResult: Record<string, unknown> | void = undefined;
+  let result;
+  try {
+    result = await clientExit;
+    if (timer) clearTimeout(timer);
+    await stopping;
+    info = await inspectContainer(spec.containerName);
+    if (info?.State.Running) {
+      // The client ended but the container did not (should not happen): stop it so it can be inspected.
+      await podman(['stop', '-t', String(spec.stopGraceSeconds), spec.containerName]);
+      info = await inspectContainer(spec.containerName);
+    }
+    if (!info) error = `podman run failed before the container existed: ${lastLines(String(result.stderr ?? ''))}`;
+    if (info && req.hooks?.afterExit) {
+      try {
+        hookResult = await req.hooks.afterExit({ containerName: spec.containerName, runId: spec.runId, runDir });
+      } catch (e) {
+        error = `after-exit step failed: ${(e as Error).message}`;
+      }
+    }
+  } finally {
+    req.signal?.removeEventListener('abort', onAbort);
+    if (timer) clearTimeout(timer);
+    await removeContainer(spec.containerName).catch((e: Error) => {
+      error ??= `could not remove container ${spec.containerName}: ${e.message}`;
+    });
+  }
+  writeFileSync(join(runDir, 'stderr.log'), String(result.stderr ?? ''));
+
+  if (existsSync(tracePath)) {
+    copyFileSync(tracePath, join(runDir, 'trace.jsonl'));
+    const subagents = join(dirname(tracePath), spec.sessionId, 'subagents');
+    if (existsSync(subagents)) cpSync(subagents, join(runDir, 'subagents'), { recursive: true });
+  }
+  const agentResult = await readAgentResult(streamFile);
+  const finishedAt = Date.now();
+  const exitCode = info?.State.ExitCode ?? result.exitCode ?? null;
+  const oomKilled = info ? info.State.OOMKilled : null;
+  const end: RunEnd = {
+    status: decideStatus({ interrupted: interruptedBy !== null, timedOut, oomKilled, kernelOomKills: null, exitCode, agentResult }),
+    exitCode,
+    signal: interruptedBy ?? (timedOut ? 'SIGTERM' : null),
+    oomKilled,
+    timedOut,
+    finishedAt,
+    durationMs: finishedAt - startedAt,
+    containerId: info?.Id ?? null,
+    agentResult,
+    error,
+  };
+  finishRunRow(db, spec.runId, end);
+  const outcome: RunOutcome = {
+    runId: spec.runId,
+    status: end.status,
+    exitCode,
+    oomKilled,
+    timedOut,
+    startedAt,
+    finishedAt,
+    durationMs: end.durationMs,
+    runDir,
+    sessionId: spec.sessionId,
+    tracePath,
+    agentResult,
+    error,
+  };
+  writeFileSync(join(runDir, 'result.json'), `${JSON.stringify({ ...outcome, ...(hookResult ?? {}) }, null, 2)}\n`);
+  return outcome;
+}
