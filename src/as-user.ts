@@ -37,23 +37,32 @@ export function withoutAsUser(args: string[]): string[] {
   return out;
 }
 
-/** Re-executes this agentpod invocation as `name`; resolves with its exit code. */
+/**
+ * Re-executes this agentpod invocation as `name`; resolves with its exit code. The child is spawned with the
+ * user's uid/gid directly (not through runuser, which SIGKILLs its child 2 s after a SIGTERM and would cut
+ * agentpod's cleanup short).
+ */
 export async function reexecAsUser(name: string, args: string[]): Promise<number> {
   const user = lookupUser(name);
   if (user.uid === 0) throw new UserError(`--as-user ${name}: that is root; name an unprivileged user`, 2);
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: user.home, USER: name, LOGNAME: name };
   for (const key of DROP_ENV) delete env[key];
-  const child = execa('runuser', ['-u', name, '--', process.execPath, process.argv[1], ...withoutAsUser(args)], {
+  const child = execa(process.execPath, [process.argv[1], ...withoutAsUser(args)], {
+    uid: user.uid,
+    gid: user.gid,
     env,
     extendEnv: false,
     stdio: 'inherit',
     reject: false,
   });
-  // The child shares our terminal and process group, so it sees Ctrl-C itself; we just wait for it.
-  const ignore = () => {};
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', (sig) => child.kill(sig));
+  // On a terminal, Ctrl-C reaches the child through the shared process group; otherwise pass signals on.
+  const forward = (sig: NodeJS.Signals) => {
+    if (sig === 'SIGTERM' || !process.stdin.isTTY) child.kill(sig);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   const result = await child;
-  process.off('SIGINT', ignore);
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
   return result.exitCode ?? 1;
 }

@@ -29,7 +29,7 @@ export const mockApiCommand: CommandModule<object, MockApiArgs> = {
     const server = await startMockApi(script, {
       port: args.port,
       host: args.host,
-      onRequest: (r) => process.stderr.write(`${JSON.stringify(r)}\n`),
+      onRequest: ({ firstUserText, ...r }) => process.stderr.write(`${JSON.stringify({ ...r, promptBytes: Buffer.byteLength(firstUserText) })}\n`),
     });
     process.stdout.write(`${server.url}\n`);
     const stop = () => void server.close().then(() => process.exit(0));

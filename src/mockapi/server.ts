@@ -11,6 +11,8 @@ export interface MockRequestRecord {
   conversation: string;
   turn: number;
   stream: boolean;
+  /** Text of the conversation's first user message (where the prompt is). */
+  firstUserText: string;
 }
 
 export interface MockApiServer {
@@ -42,14 +44,14 @@ function messageText(message: ApiMessage | undefined): string {
 }
 
 /** Picks the scripted turn that answers this request (see script.ts for the rule). */
-export function chooseTurn(script: MockScript, body: ApiRequest): { conversation: string; turn: number; reply: ScriptTurn } {
-  if (!body.tools || body.tools.length === 0) return { conversation: 'auxiliary', turn: 0, reply: AUXILIARY_TURN };
+export function chooseTurn(script: MockScript, body: ApiRequest): { conversation: string; turn: number; reply: ScriptTurn; firstUser: string } {
   const messages = body.messages ?? [];
   const firstUser = messageText(messages.find((m) => m.role === 'user'));
+  if (!body.tools || body.tools.length === 0) return { conversation: 'auxiliary', turn: 0, reply: AUXILIARY_TURN, firstUser };
   const agent = script.agents.find((a) => firstUser.includes(a.match));
   const turns = agent ? agent.turns : script.turns;
   const turn = messages.filter((m) => m.role === 'assistant').length;
-  return { conversation: agent ? agent.match : 'main', turn, reply: turns[turn] ?? FINISHED_TURN };
+  return { conversation: agent ? agent.match : 'main', turn, reply: turns[turn] ?? FINISHED_TURN, firstUser };
 }
 
 const randomId = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
@@ -138,8 +140,8 @@ export async function startMockApi(script: MockScript, options: { port?: number;
       if (path.endsWith('/messages/count_tokens')) return sendJson(res, 200, { input_tokens: Math.ceil(raw.length / 4) });
       if (!path.endsWith('/messages')) return sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `no endpoint ${path}` } });
 
-      const { conversation, turn, reply } = chooseTurn(script, body);
-      const record = { t_ms: Date.now(), path, conversation, turn, stream: body.stream === true };
+      const { conversation, turn, reply, firstUser } = chooseTurn(script, body);
+      const record = { t_ms: Date.now(), path, conversation, turn, stream: body.stream === true, firstUserText: firstUser };
       requests.push(record);
       options.onRequest?.(record);
       if (reply.delay_ms) await new Promise((r) => setTimeout(r, reply.delay_ms));
