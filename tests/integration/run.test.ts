@@ -1,0 +1,146 @@
+// `agentpod run` for real: rootless podman as the test user, the real Claude Code CLI, the scripted API.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MockApiServer } from '../../src/mockapi/server.js';
+import { startScriptedApi } from '../helpers/mock.js';
+import { agentpod, isRoot, podmanAsTestUser, testUser, userTempDir } from '../helpers/user.js';
+
+const SCRIPT = `
+turns:
+  - content:
+      - { type: text, text: "Looking around." }
+      - { type: tool_use, name: Bash, input: { command: "pwd && echo hello > made-by-agent.txt" } }
+  - content:
+      - { type: text, text: "Done." }
+`;
+
+const SLOW_SCRIPT = `
+turns:
+  - content:
+      - { type: tool_use, name: Bash, input: { command: "sleep 60", timeout: 120000 } }
+  - content:
+      - { type: text, text: "Slept." }
+`;
+
+let api: { server: MockApiServer; env: Record<string, string> };
+let slowApi: { server: MockApiServer; env: Record<string, string> };
+let dataDir: string;
+let workdir: string;
+
+beforeAll(async () => {
+  api = await startScriptedApi(SCRIPT);
+  slowApi = await startScriptedApi(SLOW_SCRIPT);
+  dataDir = userTempDir('agentpod-data-');
+  workdir = userTempDir('agentpod-work-');
+});
+
+afterAll(async () => {
+  await api?.server.close();
+  await slowApi?.server.close();
+});
+
+const db = () => new Database(join(dataDir, 'agentpod.db'), { readonly: true });
+type RunRow = Record<string, unknown> & { id: string; status: string; session_id: string; run_dir: string };
+
+async function containersOf(runId: string): Promise<string> {
+  const ps = await podmanAsTestUser(['ps', '-a', '--filter', `label=agentpod.run-id=${runId}`, '--format', '{{.Names}}']);
+  expect(ps.exitCode).toBe(0);
+  return String(ps.stdout).trim();
+}
+
+describe('agentpod run', () => {
+  it('runs the real agent in the container, records the run, the stream and the trace named by the session id', async () => {
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--profile', 'small', '--json', 'Say hello in a file.'], { env: api.env });
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
+    expect(outcome.status).toBe('ok');
+    expect(readFileSync(join(workdir, 'made-by-agent.txt'), 'utf8')).toBe('hello\n');
+
+    const row = db().prepare('SELECT * FROM runs WHERE id = ?').get(outcome.runId) as RunRow;
+    expect(row.status).toBe('ok');
+    expect(row.exit_code).toBe(0);
+    expect(row.profile).toBe('small');
+    expect(row.memory_limit_bytes).toBe(2 * 1024 ** 3);
+    expect(row.num_turns).toBe(2);
+    expect(row.finished_at as number).toBeGreaterThanOrEqual(row.started_at as number);
+
+    const expectedTrace = join(testUser.home, '.claude', 'projects', workdir.replace(/[^a-zA-Z0-9]/g, '-'), `${row.session_id}.jsonl`);
+    expect(outcome.tracePath).toBe(expectedTrace);
+    expect(existsSync(expectedTrace)).toBe(true);
+    for (const f of ['spec.json', 'argv.json', 'stdout.jsonl', 'stderr.log', 'result.json', 'trace.jsonl']) expect(existsSync(join(row.run_dir, f)), f).toBe(true);
+    const stream = readFileSync(join(row.run_dir, 'stdout.jsonl'), 'utf8');
+    expect(stream).toContain('"type":"result"');
+    expect(JSON.parse(readFileSync(join(row.run_dir, 'argv.json'), 'utf8'))).toContain('--userns=keep-id');
+    // Secrets travel by name only.
+    expect(readFileSync(join(row.run_dir, 'argv.json'), 'utf8')).not.toContain('sk-agentpod-test');
+    expect(await containersOf(outcome.runId)).toBe('');
+  });
+
+  it('hands a prompt full of shell syntax to the agent byte for byte', async () => {
+    const prompt = `it's "quoted" $(touch /tmp/pwned-agentpod) \`id\` ; echo nope\nsecond line\t|& >x`;
+    const before = api.server.requests.length;
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, prompt], { env: api.env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const seen = api.server.requests.slice(before).filter((q) => q.conversation === 'main');
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen[0].firstUserText).toContain(prompt);
+    expect(existsSync('/tmp/pwned-agentpod')).toBe(false);
+  });
+
+  it('passes a 1 MB prompt through stdin', async () => {
+    const prompt = `BEGIN ${'x'.repeat(1024 * 1024)} END`;
+    const file = join(workdir, 'big-prompt.txt');
+    writeFileSync(file, prompt);
+    const before = api.server.requests.length;
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--prompt-file', file, '--json'], { env: api.env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const seen = api.server.requests.slice(before).filter((q) => q.conversation === 'main');
+    expect(seen[0].firstUserText).toContain(prompt);
+    const dry = await agentpod(['run', '--dry-run', '--json', '--workdir', workdir, '--prompt-file', file]);
+    expect(JSON.parse(String(dry.stdout))).toMatchObject({ promptOnStdin: true });
+  });
+
+  it('SIGINT stops and removes the container and records the run as interrupted', async () => {
+    const child = agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--json', 'sleep please'], { env: slowApi.env });
+    // Wait until the agent is inside its sleep (its container exists and the run row names the agentpod pid).
+    let row: RunRow | undefined;
+    for (let i = 0; i < 200 && !row; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const candidate = existsSync(join(dataDir, 'agentpod.db'))
+        ? (db().prepare(`SELECT * FROM runs WHERE status = 'running' ORDER BY started_at DESC LIMIT 1`).get() as RunRow | undefined)
+        : undefined;
+      if (candidate && slowApi.server.requests.some((q) => q.conversation === 'main')) row = candidate;
+    }
+    expect(row, 'the run never started').toBeDefined();
+    expect(await containersOf(row!.id)).not.toBe('');
+    process.kill(row!.owner_pid as number, 'SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    const after = db().prepare('SELECT * FROM runs WHERE id = ?').get(row!.id) as RunRow;
+    expect(after.status).toBe('interrupted');
+    expect(after.signal).toBe('SIGINT');
+    expect(await containersOf(row!.id)).toBe('');
+  });
+
+  it('stops a run at its timeout and records it', async () => {
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--timeout', '4s', '--json', 'sleep please'], { env: slowApi.env });
+    expect(r.exitCode).toBe(4);
+    const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
+    expect(outcome.status).toBe('timeout');
+    expect(outcome.timedOut).toBe(true);
+    expect(outcome.durationMs).toBeLessThan(4000 + 10_000 + 5000);
+    expect(await containersOf(outcome.runId)).toBe('');
+  });
+});
+
+describe('agentpod run as root', () => {
+  it.runIf(isRoot)('refuses without --as-user and says what to do (exit 2)', async () => {
+    const { execa } = await import('execa');
+    const r = await execa(process.execPath, ['dist/cli.js', 'run', 'hello'], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--as-user NAME/);
+  });
+});
