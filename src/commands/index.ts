@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { mockApiCommand } from './mock-api.js';
 import { runCommand } from './run.js';
 import { doctorCommand } from './doctor.js';
+import { profilesCommand } from './profiles.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [runCommand, doctorCommand, mockApiCommand];
+export const commands: CommandModule<any, any>[] = [runCommand, profilesCommand, doctorCommand, mockApiCommand];

@@ -136,6 +136,38 @@ describe('agentpod run', () => {
   });
 });
 
+describe('leftovers and bad input', () => {
+  it('removes containers left by a dead agentpod on the next start', async () => {
+    const { hostname } = await import('node:os');
+    // A pid that cannot be alive: above the kernel's pid_max.
+    const created = await podmanAsTestUser([
+      'create', '--label', 'agentpod.run-id=leftover', '--label', 'agentpod.owner-pid=99999999', '--label', `agentpod.owner-host=${hostname()}`,
+      'localhost/agentpod/base:1', 'true',
+    ]);
+    expect(created.exitCode, String(created.stderr)).toBe(0);
+    expect(await containersOf('leftover')).not.toBe('');
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, 'hello'], { env: api.env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(r.stderr).toMatch(/removed 1 leftover container/);
+    expect(await containersOf('leftover')).toBe('');
+  });
+
+  it('rejects a bad profile with one line naming file and key, exit 2, and records nothing', async () => {
+    const file = join(workdir, 'bad.yaml');
+    writeFileSync(file, 'memory: lots\n');
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--profile', file, 'hello'], { env: api.env });
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr).trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`profile ${file}: key "memory"`);
+  });
+
+  it('says so when the prompt file is missing (exit 2)', async () => {
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--prompt-file', '/nonexistent/prompt.md']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--prompt-file \/nonexistent\/prompt.md: cannot read: ENOENT/);
+  });
+});
+
 describe('agentpod run as root', () => {
   it.runIf(isRoot)('refuses without --as-user and says what to do (exit 2)', async () => {
     const { execa } = await import('execa');
