@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { isRoot, reexecAsUser } from '../as-user.js';
 import { ConfigError, UserError } from '../errors.js';
 import { formatCommand, podmanRunArgv } from '../podman/argv.js';
-import { ensureBaseImage, BASE_IMAGE } from '../podman/base-image.js';
+import { ensureBaseImage, ensureImage, BASE_IMAGE } from '../podman/image.js';
 import { PODMAN } from '../podman/client.js';
 import { applyOverrides, loadProfile } from '../profiles.js';
 import { executeRun, type RunOutcome } from '../run/execute.js';
@@ -144,7 +144,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       else process.stdout.write(`${formatCommand(argv)}${spec.promptDelivery === 'stdin' ? ` < PROMPT_FILE  # ${Buffer.byteLength(prompt)}-byte prompt on stdin` : ''}\n`);
       return;
     }
-    if (!args.image) await ensureBaseImage();
+    if (args.image) await ensureImage(args.image, (line) => process.stderr.write(`${line}\n`));
+    else await ensureBaseImage();
     const db = openStore(args);
     const controller = abortOnSignals();
     const outcome = await executeRun({

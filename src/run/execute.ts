@@ -1,6 +1,6 @@
 // One run from start to its final row: launch the container attached, watch time and signals, then
 // inspect before removal (no --rm races), collect the agent's result, and record everything.
-import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
@@ -94,6 +94,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   writeFileSync(join(runDir, 'prompt.txt'), prompt);
   const tracePath = claudeTracePath(spec.user.home, spec.workdir, spec.sessionId);
   const streamFile = join(runDir, 'stdout.jsonl');
+  const stderrFile = join(runDir, 'stderr.log');
 
   const startedAt = Date.now();
   insertRunningRow(db, spec, runDir, prompt, startedAt);
@@ -109,8 +110,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     reject: false,
     ...(spec.promptDelivery === 'stdin' ? { input: prompt } : { stdin: 'ignore' as const }),
     stdout: { file: streamFile },
-    stderr: 'pipe',
-    buffer: { stderr: true },
+    stderr: { file: stderrFile },
   });
   let clientDone = false;
   const clientExit = child.finally(() => {
@@ -147,9 +147,9 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
 
   let info: ContainerInspect | undefined;
   let hookResult: Record<string, unknown> | void = undefined;
-  let result;
+  let clientExitCode: number | undefined;
   try {
-    result = await clientExit;
+    clientExitCode = (await clientExit).exitCode;
     if (timer) clearTimeout(timer);
     await stopping;
     info = await inspectContainer(spec.containerName);
@@ -158,7 +158,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
       await podman(['stop', '-t', String(spec.stopGraceSeconds), spec.containerName]);
       info = await inspectContainer(spec.containerName);
     }
-    if (!info) error = `podman run failed before the container existed: ${lastLines(String(result.stderr ?? ''))}`;
+    if (!info) error = `podman run failed before the container existed: ${lastLines(readFileSync(stderrFile, 'utf8'))}`;
     if (info && req.hooks?.afterExit) {
       try {
         hookResult = await req.hooks.afterExit({ containerName: spec.containerName, runId: spec.runId, runDir });
@@ -166,6 +166,9 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
         error = `after-exit step failed: ${(e as Error).message}`;
       }
     }
+  } catch (e) {
+    // Whatever broke, the run still gets its final row (and the container is removed below).
+    error = `agentpod failed during the run: ${(e as Error).message}`;
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
     if (timer) clearTimeout(timer);
@@ -173,7 +176,6 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
       error ??= `could not remove container ${spec.containerName}: ${e.message}`;
     });
   }
-  writeFileSync(join(runDir, 'stderr.log'), String(result.stderr ?? ''));
 
   if (existsSync(tracePath)) {
     copyFileSync(tracePath, join(runDir, 'trace.jsonl'));
@@ -182,7 +184,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   }
   const agentResult = await readAgentResult(streamFile);
   const finishedAt = Date.now();
-  const exitCode = info?.State.ExitCode ?? result.exitCode ?? null;
+  const exitCode = info?.State.ExitCode ?? clientExitCode ?? null;
   const oomKilled = info ? info.State.OOMKilled : null;
   const end: RunEnd = {
     status: decideStatus({ interrupted: interruptedBy !== null, timedOut, oomKilled, kernelOomKills: null, exitCode, agentResult }),

@@ -161,6 +161,15 @@ describe('leftovers and bad input', () => {
     expect(r.stderr).toContain(`profile ${file}: key "memory"`);
   });
 
+  it('rejects an unknown local image in one line without recording a run', async () => {
+    const countRuns = () => (db().prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+    const before = countRuns();
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--image', 'localhost/agentpod/no-such-image:1', 'hello']);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr).trim()).toBe('agentpod: image localhost/agentpod/no-such-image:1 not found locally (podman images lists what there is)');
+    expect(countRuns()).toBe(before);
+  });
+
   it('says so when the prompt file is missing (exit 2)', async () => {
     const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--prompt-file', '/nonexistent/prompt.md']);
     expect(r.exitCode).toBe(2);

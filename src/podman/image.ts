@@ -1,8 +1,10 @@
-// The default image for `agentpod run`: empty, since host sharing supplies /usr, /lib, /etc and the rest.
+// Making sure an image is there before a run: local lookup, pull with a clear error, and agentpod's
+// empty base image (host sharing supplies /usr, /lib, /etc and the rest).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { UserError } from '../errors.js';
 import { podman, PodmanError } from './client.js';
 
 export const BASE_IMAGE = 'localhost/agentpod/base:1';
@@ -29,4 +31,17 @@ export async function ensureBaseImage(): Promise<string> {
     rmSync(dir, { recursive: true, force: true });
   }
   return BASE_IMAGE;
+}
+
+/** An image present locally, or pulled; a local-only name that is missing, or a failed pull, is a UserError. */
+export async function ensureImage(image: string, log: (line: string) => void = () => {}): Promise<void> {
+  if (await imageExists(image)) return;
+  if (image.startsWith('localhost/')) throw new UserError(`image ${image} not found locally (podman images lists what there is)`);
+  log(`pulling ${image} ...`);
+  try {
+    await podman(['pull', '--quiet', image]);
+  } catch (e) {
+    const reason = e instanceof PodmanError ? e.stderr.trim().split('\n').pop() : (e as Error).message;
+    throw new UserError(`image ${image} is not present and could not be pulled: ${reason}`);
+  }
 }
