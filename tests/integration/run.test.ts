@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { startScriptedApi } from '../helpers/mock.js';
-import { agentpod, isRoot, podmanAsTestUser, testUser, userTempDir } from '../helpers/user.js';
+import { agentpod, isRoot, podmanAsTestUser, repoRoot, testUser, userTempDir } from '../helpers/user.js';
 
 const SCRIPT = `
 turns:
@@ -14,6 +14,14 @@ turns:
       - { type: tool_use, name: Bash, input: { command: "pwd && echo hello > made-by-agent.txt" } }
   - content:
       - { type: text, text: "Done." }
+`;
+
+const LOOK_SCRIPT = `
+turns:
+  - content:
+      - { type: tool_use, name: Bash, input: { command: "ls -A /home > seen-home.txt; ls -A /tmp > seen-tmp.txt; ls -A ~ > seen-homedir.txt" } }
+  - content:
+      - { type: text, text: "Looked." }
 `;
 
 const SLOW_SCRIPT = `
@@ -26,12 +34,14 @@ turns:
 
 let api: { server: MockApiServer; env: Record<string, string> };
 let slowApi: { server: MockApiServer; env: Record<string, string> };
+let lookApi: { server: MockApiServer; env: Record<string, string> };
 let dataDir: string;
 let workdir: string;
 
 beforeAll(async () => {
   api = await startScriptedApi(SCRIPT);
   slowApi = await startScriptedApi(SLOW_SCRIPT);
+  lookApi = await startScriptedApi(LOOK_SCRIPT);
   dataDir = userTempDir('agentpod-data-');
   workdir = userTempDir('agentpod-work-');
 });
@@ -39,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.server.close();
   await slowApi?.server.close();
+  await lookApi?.server.close();
 });
 
 const db = () => new Database(join(dataDir, 'agentpod.db'), { readonly: true });
@@ -101,6 +112,31 @@ describe('agentpod run', () => {
     expect(seen[0].firstUserText).toContain(prompt);
     const dry = await agentpod(['run', '--dry-run', '--json', '--workdir', workdir, '--prompt-file', file]);
     expect(JSON.parse(String(dry.stdout))).toMatchObject({ promptOnStdin: true });
+  });
+
+  it('--share narrow shows the agent only its home (private), ~/.claude and the work dir', async () => {
+    const narrowWork = userTempDir('agentpod-narrow-');
+    const hostOnly = userTempDir('agentpod-host-only-');
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', narrowWork, '--share', 'narrow', '--json', 'look around'], { env: lookApi.env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const read = (f: string) => readFileSync(join(narrowWork, f), 'utf8').trim().split('\n').filter(Boolean);
+    expect(read('seen-home.txt')).toEqual([testUser.home.split('/').pop()]);
+    // /tmp is private: the host's other temp folders are not there, the mounted work dir is.
+    expect(read('seen-tmp.txt')).toContain(narrowWork.split('/').pop());
+    expect(read('seen-tmp.txt')).not.toContain(hostOnly.split('/').pop());
+    expect(read('seen-homedir.txt')).toContain('.claude');
+    const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
+    expect(existsSync(outcome.tracePath)).toBe(true);
+  });
+
+  it('mounts a claude binary that lives outside the shared paths (a project node_modules)', async () => {
+    const bundled = join(repoRoot, 'node_modules', '.bin', 'claude');
+    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--claude', bundled, '--json', 'hello'], { env: api.env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
+    const argv = JSON.parse(readFileSync(join(outcome.runDir, 'argv.json'), 'utf8')) as string[];
+    const binDir = join(repoRoot, 'node_modules', '@anthropic-ai', 'claude-code', 'bin');
+    expect(argv).toContain(`${binDir}:${binDir}:ro`);
   });
 
   it('SIGINT stops and removes the container and records the run as interrupted', async () => {
