@@ -1,5 +1,6 @@
 // Every module's migrations, in the order they apply (runs first: others reference it).
 import type { Migration } from '../migrate.js';
 import { RUNS_MIGRATIONS } from './runs.js';
+import { TRACES_MIGRATIONS } from './traces.js';
 
-export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS];
+export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS];

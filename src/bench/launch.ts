@@ -1,0 +1,146 @@
+// Launch overhead: `agentpod run` against the identical `podman run` argv typed by hand (taken from
+// `agentpod run --dry-run --json`), same image, same agent, same scripted API, alternated N times.
+import { randomUUID } from 'node:crypto';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type Options, type Result } from 'execa';
+import { isRoot, lookupUser } from '../as-user.js';
+import { parseScript } from '../mockapi/script.js';
+import { startMockApi } from '../mockapi/server.js';
+import { packageRoot } from '../package-root.js';
+import { claudeProjectDirName } from '../paths.js';
+import type { Bench, BenchFigure } from './figures.js';
+import { median, ratio, timeMs } from './stats.js';
+
+/** The same two turns the integration test plays: one Bash tool call, then a closing text. */
+const SCRIPT = `
+turns:
+  - content:
+      - { type: text, text: "Looking around." }
+      - { type: tool_use, name: Bash, input: { command: "pwd && echo hello > made-by-agent.txt" } }
+  - content:
+      - { type: text, text: "Done." }
+`;
+
+const CLI = join(packageRoot, 'dist', 'cli.js');
+
+export interface BenchUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** Rootless podman needs a normal user: as root, $AGENTPOD_TEST_USER (default "agentpod"); else ourselves. */
+export function benchUser(): BenchUser {
+  if (isRoot()) return lookupUser(process.env.AGENTPOD_TEST_USER ?? 'agentpod');
+  return { name: process.env.USER ?? String(process.getuid!()), uid: process.getuid!(), gid: process.getgid!(), home: process.env.HOME ?? tmpdir() };
+}
+
+/**
+ * Runs a command as the bench user with a small fixed environment, so both sides of a comparison see exactly
+ * the same variables (root's XDG_* would point podman at root's state).
+ */
+export function runAsBenchUser(user: BenchUser, file: string, args: string[], env: Record<string, string>, options: Options = {}): Promise<Result> {
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: user.home, USER: user.name, LOGNAME: user.name, LANG: 'C.UTF-8' };
+  return execa(file, args, {
+    ...(isRoot() ? { uid: user.uid, gid: user.gid } : {}),
+    env: { ...base, ...env },
+    extendEnv: false,
+    cwd: '/',
+    reject: false,
+    stdin: 'ignore',
+    ...options,
+  }) as Promise<Result>;
+}
+
+/** A fresh temp dir the bench user owns. */
+export function benchTempDir(user: BenchUser, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (isRoot()) chownSync(dir, user.uid, user.gid);
+  return dir;
+}
+
+function valueAfter(argv: string[], flag: string): number {
+  const i = argv.indexOf(flag);
+  if (i < 0 || i + 1 >= argv.length) throw new Error(`dry-run argv has no ${flag}`);
+  return i + 1;
+}
+
+/** The dry-run argv with a fresh container name and session id, as each real run has. */
+function freshRawArgv(template: string[]): string[] {
+  const argv = [...template];
+  argv[valueAfter(argv, '--name')] = `agentpod-bench-raw-${randomUUID().slice(0, 8)}`;
+  argv[valueAfter(argv, '--session-id')] = randomUUID();
+  return argv;
+}
+
+function mustSucceed(what: string, r: Result): void {
+  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+export const runLaunchBench: Bench = async ({ quick }) => {
+  const runs = quick ? 3 : 7;
+  const user = benchUser();
+  const api = await startMockApi(parseScript(SCRIPT, 'launch bench script'));
+  const env = { ANTHROPIC_BASE_URL: api.url, ANTHROPIC_API_KEY: 'sk-agentpod-bench', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' };
+  const dataDir = benchTempDir(user, 'agentpod-bench-data-');
+  const workdir = benchTempDir(user, 'agentpod-bench-work-');
+  const prompt = 'Say hello in a file.';
+  try {
+    const agentpodRun = async () => {
+      const r = await runAsBenchUser(user, process.execPath, [CLI, 'run', '--data-dir', dataDir, '--workdir', workdir, prompt], env);
+      mustSucceed('agentpod run', r);
+    };
+    const dry = await runAsBenchUser(user, process.execPath, [CLI, 'run', '--dry-run', '--json', '--workdir', workdir, prompt], env);
+    mustSucceed('agentpod run --dry-run', dry);
+    const [podmanBin, ...template] = (JSON.parse(String(dry.stdout)) as { argv: string[] }).argv;
+    const rawRun = async () => {
+      const argv = freshRawArgv(template);
+      const name = argv[valueAfter(argv, '--name')];
+      const started = process.hrtime.bigint();
+      // Output goes to a file, as agentpod's does (stdout.jsonl).
+      const r = await runAsBenchUser(user, podmanBin, argv, env, { stdout: { file: join(workdir, 'raw-stdout.jsonl') } });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      mustSucceed('raw podman run', r);
+      // agentpod removes its container inside its time; the raw baseline gets its removal for free.
+      await runAsBenchUser(user, podmanBin, ['rm', '-f', '--ignore', name], env);
+      return ms;
+    };
+
+    // Warm-up (not counted): the first agentpod run imports the base image and sweeps; caches fill.
+    await agentpodRun();
+    await rawRun();
+    const agentpodMs: number[] = [];
+    const rawMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Alternate who goes first, so a drift in machine load hits both sides alike.
+      if (i % 2 === 0) {
+        agentpodMs.push(await timeMs(agentpodRun));
+        rawMs.push(await rawRun());
+      } else {
+        rawMs.push(await rawRun());
+        agentpodMs.push(await timeMs(agentpodRun));
+      }
+    }
+    const value = median(agentpodMs);
+    const baseline = median(rawMs);
+    const figure: BenchFigure = {
+      name: 'launch: agentpod run vs raw podman run (same argv, 2-turn scripted agent)',
+      value: Math.round(value),
+      unit: 'ms',
+      baseline: Math.round(baseline),
+      ratio: ratio(value, baseline),
+      goal: 'ratio <= 1.05',
+      note: `median of ${runs} alternated runs each; overhead ${Math.round(value - baseline)} ms (agentpod's time includes its node start, database rows, inspect and container removal)`,
+    };
+    return [figure];
+  } finally {
+    await api.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(workdir, { recursive: true, force: true });
+    // The agent's traces for this work dir (one per run) are the bench's, not the user's.
+    rmSync(join(user.home, '.claude', 'projects', claudeProjectDirName(workdir)), { recursive: true, force: true });
+  }
+};
