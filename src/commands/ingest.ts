@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { defaultTraceRoot, ingestPaths } from '../ingest/index.js';
 import { formatProgress, formatSummary, throttled } from '../ingest/progress.js';
+import { UserError } from '../errors.js';
 import { openStore, withStoreOptions, type StoreArgs } from './common.js';
 
 interface IngestArgs extends StoreArgs {
@@ -27,5 +28,9 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
     db.close();
     if (tty) process.stderr.write('\r\x1b[K');
     process.stdout.write(args.json ? `${JSON.stringify(summary)}\n` : `ingested ${formatSummary(summary)}\n`);
+    // Good lines are in; a non-zero exit still tells scripts that some lines were not.
+    if (summary.errors > 0) {
+      throw new UserError(`${summary.errors} malformed line(s) skipped and recorded in ingest_errors (agentpod sql "SELECT * FROM ingest_errors")`, 1);
+    }
   },
 };

@@ -1,13 +1,14 @@
 // Opens the agentpod database: WAL, a busy timeout for concurrent writers, all migrations applied.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { applyMigrations } from './migrate.js';
 import { ALL_MIGRATIONS } from './schema/index.js';
+import { UserError } from '../errors.js';
 
 export type Db = Database.Database;
 
-export class DatabaseOpenError extends Error {
+export class DatabaseOpenError extends UserError {
   constructor(
     readonly path: string,
     readonly reason: string,
@@ -16,7 +17,20 @@ export class DatabaseOpenError extends Error {
   }
 }
 
+/** SQLite opens a file it cannot write read-only without a word, and fails only at the first write: check first. */
+function assertWritable(path: string): void {
+  for (const file of [path, `${path}-wal`]) {
+    if (!existsSync(file)) continue;
+    try {
+      accessSync(file, constants.W_OK);
+    } catch {
+      throw new DatabaseOpenError(path, `${file} is read-only for this user`);
+    }
+  }
+}
+
 export function openDb(path: string, options: { readonly?: boolean } = {}): Db {
+  if (!options.readonly) assertWritable(path);
   let db: Db;
   try {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true });

@@ -87,7 +87,8 @@ function sse(res: ServerResponse, event: string, data: unknown): void {
 }
 
 function writeStream(res: ServerResponse, message: Record<string, unknown>, blocks: ApiBlock[], usage: Required<ScriptUsage>, stopReason: string): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  // request-id: the real API sends one, and Claude Code writes it into the trace as requestId.
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': randomId('req_') });
   // message_start carries partial usage, as the real API does; the final output_tokens come in message_delta.
   sse(res, 'message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } });
   blocks.forEach((block, index) => {
@@ -114,7 +115,7 @@ function writeStream(res: ServerResponse, message: Record<string, unknown>, bloc
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+  res.writeHead(status, { 'content-type': 'application/json', 'request-id': randomId('req_') });
   res.end(JSON.stringify(body));
 }
 

@@ -1,13 +1,15 @@
 // Thin execa wrappers around the podman CLI. Failures carry the command and its output.
 import { execa, type Options } from 'execa';
+import { UserError } from '../errors.js';
 
-export class PodmanError extends Error {
+/** A user error: the message carries the command and the tail of podman's output, no stack needed. */
+export class PodmanError extends UserError {
   constructor(
     readonly argv: string[],
-    readonly exitCode: number | undefined,
+    readonly podmanExitCode: number | undefined,
     readonly stderr: string,
   ) {
-    super(`podman ${argv.join(' ')} failed (exit ${exitCode ?? '?'}): ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+    super(`podman ${argv.join(' ')} failed (exit ${podmanExitCode ?? '?'}): ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
   }
 }
 
@@ -23,7 +25,8 @@ export async function podman(args: string[], options: Options = {}): Promise<str
   }
   if (result.failed) {
     const missing = (result as { code?: string }).code === 'ENOENT';
-    throw new PodmanError(args, result.exitCode, missing ? `${PODMAN} not found on PATH` : String(result.stderr ?? result.message));
+    if (missing) throw new UserError(`podman not found (${PODMAN}): install it (apt-get install podman) or point AGENTPOD_PODMAN at it`);
+    throw new PodmanError(args, result.exitCode, String(result.stderr ?? result.message));
   }
   return String(result.stdout ?? '');
 }

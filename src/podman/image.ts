@@ -14,7 +14,7 @@ export async function imageExists(image: string): Promise<boolean> {
     await podman(['image', 'exists', image]);
     return true;
   } catch (e) {
-    if (e instanceof PodmanError && e.exitCode === 1) return false;
+    if (e instanceof PodmanError && e.podmanExitCode === 1) return false;
     throw e;
   }
 }

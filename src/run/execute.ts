@@ -8,6 +8,7 @@ import type { Db } from '../db/open.js';
 import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
 import { inspectContainer, podman, PODMAN, removeContainer, type ContainerInspect } from '../podman/client.js';
+import { sessionTracePaths, startTraceWatch, type TraceWatch } from '../ingest/index.js';
 import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
 import type { LaunchSpec } from './spec.js';
 import { sweepLeftovers } from './sweep.js';
@@ -75,16 +76,23 @@ function lastLines(text: string, n = 5): string {
   return text.trim().split('\n').slice(-n).join('\n');
 }
 
-let swept = false;
+let sweeping: Promise<void> | null = null;
+
+/** Once per process, alongside the first run (it only touches containers of dead agentpod processes). */
+function sweepOnce(db: Db, log: (line: string) => void): Promise<void> {
+  sweeping ??= sweepLeftovers(db).then(
+    (leftovers) => {
+      if (leftovers.length) log(`removed ${leftovers.length} leftover container(s) of dead agentpod processes: ${leftovers.join(', ')}`);
+    },
+    (e: Error) => log(`could not sweep leftover containers: ${e.message}`),
+  );
+  return sweeping;
+}
 
 export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   const { db, spec, prompt } = req;
   const log = req.log ?? (() => {});
-  if (!swept) {
-    swept = true;
-    const leftovers = await sweepLeftovers(db);
-    if (leftovers.length) log(`removed ${leftovers.length} leftover container(s) of dead agentpod processes: ${leftovers.join(', ')}`);
-  }
+  const swept = sweepOnce(db, log);
 
   const runDir = runDirOf(req.dataDir, spec.runId);
   mkdirSync(runDir, { recursive: true });
@@ -99,6 +107,10 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   const startedAt = Date.now();
   insertRunningRow(db, spec, runDir, prompt, startedAt);
   log(`run ${spec.runId}: ${spec.image} (${spec.profile.name}), folder ${runDir}`);
+  // The trace goes into the database while the agent writes it, so a crash of agentpod loses little.
+  const traceWatch: TraceWatch = await startTraceWatch(db, sessionTracePaths(tracePath), {
+    onError: (e) => log(`run ${spec.runId}: trace ingest: ${e.message}`),
+  });
 
   let timedOut = false;
   let interruptedBy: string | null = null;
@@ -177,11 +189,19 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     });
   }
 
+  try {
+    await traceWatch.flush();
+  } catch (e) {
+    error ??= `trace ingest failed: ${(e as Error).message}`;
+  } finally {
+    await traceWatch.close();
+  }
   if (existsSync(tracePath)) {
     copyFileSync(tracePath, join(runDir, 'trace.jsonl'));
     const subagents = join(dirname(tracePath), spec.sessionId, 'subagents');
     if (existsSync(subagents)) cpSync(subagents, join(runDir, 'subagents'), { recursive: true });
   }
+  await swept;
   const agentResult = await readAgentResult(streamFile);
   const finishedAt = Date.now();
   const exitCode = info?.State.ExitCode ?? clientExitCode ?? null;

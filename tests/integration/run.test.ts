@@ -88,6 +88,18 @@ describe('agentpod run', () => {
     // Secrets travel by name only.
     expect(readFileSync(join(row.run_dir, 'argv.json'), 'utf8')).not.toContain('sk-agentpod-test');
     expect(await containersOf(outcome.runId)).toBe('');
+
+    // The trace is in the database by the time the run is recorded, linked to the run by its session id.
+    const traceLines = readFileSync(expectedTrace, 'utf8').split('\n').filter(Boolean).length;
+    const handle = db();
+    try {
+      expect(handle.prepare('SELECT count(*) FROM messages WHERE session_id = ?').pluck().get(row.session_id)).toBe(traceLines);
+      expect(handle.prepare('SELECT run_id FROM sessions WHERE session_id = ?').pluck().get(row.session_id)).toBe(row.id);
+      const calls = handle.prepare('SELECT tool_name, command, is_error FROM tool_calls WHERE session_id = ?').all(row.session_id);
+      expect(calls).toEqual([{ tool_name: 'Bash', command: 'pwd && echo hello > made-by-agent.txt', is_error: 0 }]);
+    } finally {
+      handle.close();
+    }
   });
 
   it('hands a prompt full of shell syntax to the agent byte for byte', async () => {
