@@ -10,6 +10,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Two files at a time fit the 2-core machines; the cases within a file run in order.
     maxWorkers: 2,
-    reporters: ['default', new FaultSummaryReporter()],
+    reporters: ['default', new FaultSummaryReporter(), ['json', { outputFile: '.vitest-faults-results.json' }]],
   },
 });

@@ -2,7 +2,8 @@
 export interface BenchFigure {
   /** e.g. "launch overhead (agentpod run vs raw podman run)" */
   name: string;
-  value: number;
+  /** null: not measured here (the note says why). */
+  value: number | null;
   unit: string;
   /** The same quantity measured for the baseline in the same run. */
   baseline?: number;

@@ -1,10 +1,11 @@
 // Ingest benchmark: a synthetic corpus shaped like real trace folders, ingested into a fresh database,
 // next to the floor of merely reading the same bytes line by line and JSON.parse-ing them; then the
 // no-change re-scans (the cost of `agentpod ingest` when nothing changed).
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { openDb } from '../db/open.js';
 import { findTraceFiles, ingestPaths } from '../ingest/index.js';
 import { readCompleteLines } from '../ingest/lines.js';
@@ -49,6 +50,7 @@ async function corpusFigures(root: string, quick: boolean): Promise<BenchFigure[
   if (counted.n !== expected.responses || ingest.value.bytes !== expected.bytes) {
     throw new Error(`ingest bench: counted ${counted.n} responses / ${ingest.value.bytes} bytes, expected ${expected.responses} / ${expected.bytes}`);
   }
+  const tokens = db.prepare('SELECT SUM(input_tokens) AS input, SUM(output_tokens) AS output FROM responses WHERE is_synthetic = 0').get() as TokenTotals;
   const dbBytes = statSync(join(root, 'bench.db')).size;
   const ingestRate = expected.bytes / MB / (ingest.ms / 1000);
   const floorRate = floor.bytes / MB / (floor.ms / 1000);
@@ -64,13 +66,50 @@ async function corpusFigures(root: string, quick: boolean): Promise<BenchFigure[
     },
     { name: `no-change re-scan (${expected.files} files)`, value: rescan.ms, unit: 'ms', note: `${rescan.value.filesSkipped} files skipped by stat` },
     { name: 'database size / corpus size', value: dbBytes / expected.bytes, unit: 'ratio', note: `${(dbBytes / MB).toFixed(0)} MB database (long lines deflated)` },
+    await ccusageFigure(root, corpus, ingest.ms, tokens),
   ];
+}
+
+interface TokenTotals {
+  input: number;
+  output: number;
+}
+
+/**
+ * ccusage@17 (`session --json --offline`) over the same corpus, installed from npm into the bench's temp dir;
+ * its token totals are set beside ours as a cross-check. When it cannot be installed or fails, the figure says why.
+ */
+async function ccusageFigure(root: string, corpus: string, ingestMs: number, ours: TokenTotals): Promise<BenchFigure> {
+  const name = 'ccusage@17 session --json --offline, same corpus';
+  const prefix = join(root, 'ccusage');
+  const install = await execa('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', 'ccusage@17'], { reject: false, timeout: 180_000 });
+  if (install.failed) return { name, value: null, unit: 'ms', note: `not installable here: ${String(install.stderr).trim().split('\n').pop()}` };
+  // ccusage reads <CLAUDE_CONFIG_DIR>/projects.
+  const home = join(root, 'ccusage-home');
+  mkdirSync(home);
+  symlinkSync(corpus, join(home, 'projects'));
+  const started = performance.now();
+  const run = await execa(join(prefix, 'node_modules', '.bin', 'ccusage'), ['session', '--json', '--offline'], {
+    reject: false,
+    env: { CLAUDE_CONFIG_DIR: home },
+    maxBuffer: 1e9,
+  });
+  const ms = performance.now() - started;
+  if (run.failed) return { name, value: null, unit: 'ms', note: `failed (exit ${run.exitCode}): ${String(run.stderr).trim().split('\n').pop()?.slice(0, 200)}` };
+  const totals = (JSON.parse(String(run.stdout)) as { totals: { inputTokens: number; outputTokens: number } }).totals;
+  return {
+    name,
+    value: ms,
+    unit: 'ms',
+    baseline: ingestMs,
+    ratio: ms / ingestMs,
+    note: `baseline: agentpod's full ingest; tokens in/out: ccusage ${totals.inputTokens}/${totals.outputTokens}, agentpod ${ours.input}/${ours.output}`,
+  };
 }
 
 async function rescanFigure(root: string): Promise<BenchFigure> {
   const dir = join(root, 'many');
   const random = seededRandom(3);
-  const { mkdirSync } = await import('node:fs');
   const files = 10_000;
   for (let i = 0; i < files; i++) {
     const project = join(dir, `-p${Math.floor(i / 100)}`);

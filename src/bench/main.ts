@@ -43,8 +43,9 @@ interface BenchResult {
   error?: string;
 }
 
-function fmt(n: number | undefined): string {
+function fmt(n: number | null | undefined): string {
   if (n === undefined) return '';
+  if (n === null) return 'n/a';
   if (Number.isInteger(n)) return String(n);
   return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3);
 }
