@@ -50,6 +50,8 @@ export function formatDuration(ms: number | null | undefined): string {
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${Math.round(s % 60)}s`;
-  return `${Math.floor(m / 60)}h${m % 60}m`;
+  // Zero parts are left out: 30m, 1h, 1h5m, 2m30s.
+  const join = (big: number, bigUnit: string, small: number, smallUnit: string) => `${big}${bigUnit}${small ? `${small}${smallUnit}` : ''}`;
+  if (m < 60) return join(m, 'm', Math.floor(s % 60), 's');
+  return join(Math.floor(m / 60), 'h', m % 60, 'm');
 }

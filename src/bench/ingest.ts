@@ -46,11 +46,11 @@ async function corpusFigures(root: string, quick: boolean): Promise<BenchFigure[
   const ingest = await timed(() => ingestPaths(db, [corpus]));
   const rescan = await timed(() => ingestPaths(db, [corpus]));
   const counted = db.prepare('SELECT COUNT(*) AS n FROM responses').get() as { n: number };
+  const tokens = db.prepare('SELECT SUM(input_tokens) AS input, SUM(output_tokens) AS output FROM responses WHERE is_synthetic = 0').get() as TokenTotals;
   db.close();
   if (counted.n !== expected.responses || ingest.value.bytes !== expected.bytes) {
     throw new Error(`ingest bench: counted ${counted.n} responses / ${ingest.value.bytes} bytes, expected ${expected.responses} / ${expected.bytes}`);
   }
-  const tokens = db.prepare('SELECT SUM(input_tokens) AS input, SUM(output_tokens) AS output FROM responses WHERE is_synthetic = 0').get() as TokenTotals;
   const dbBytes = statSync(join(root, 'bench.db')).size;
   const ingestRate = expected.bytes / MB / (ingest.ms / 1000);
   const floorRate = floor.bytes / MB / (floor.ms / 1000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseBytes, parseDuration } from '../../src/units.js';
+import { formatBytes, formatDuration, parseBytes, parseDuration } from '../../src/units.js';
 
 describe('parseBytes', () => {
   it('reads binary units as podman does', () => {
@@ -32,5 +32,17 @@ describe('formatBytes', () => {
     expect(formatBytes(2 * 1024 ** 3)).toBe('2.0 GiB');
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(null)).toBe('-');
+  });
+});
+
+describe('formatDuration', () => {
+  it('leaves out zero parts and never shows 60 seconds', () => {
+    expect(formatDuration(30 * 60_000)).toBe('30m');
+    expect(formatDuration(3_600_000)).toBe('1h');
+    expect(formatDuration(3_900_000)).toBe('1h5m');
+    expect(formatDuration(150_000)).toBe('2m30s');
+    expect(formatDuration(119_900)).toBe('1m59s');
+    expect(formatDuration(1500)).toBe('1.5s');
+    expect(formatDuration(null)).toBe('-');
   });
 });
