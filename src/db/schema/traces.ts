@@ -159,4 +159,9 @@ export const TRACES_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    name: 'traces-002-tool-uses-session-index',
+    // Tool calls of given sessions (query --run / --batch) without scanning every call.
+    sql: `CREATE INDEX tool_uses_session ON tool_uses (session_id);`,
+  },
 ];

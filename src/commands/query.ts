@@ -1,0 +1,58 @@
+import type { CommandModule } from 'yargs';
+import { findQuery, QUERIES } from '../analysis/index.js';
+import { assertFilterMatches, parseSince, type RunFilter } from '../analysis/filter.js';
+import { ConfigError } from '../errors.js';
+import { withStoreOptions, type StoreArgs } from './common.js';
+import { openExistingStore, outputFormat, printRows, withOutputOptions, type OutputArgs } from './analysis-common.js';
+
+interface FilterArgs {
+  run?: string;
+  batch?: string;
+  since?: string;
+}
+
+function filterFromArgs(args: FilterArgs): RunFilter {
+  return { runId: args.run, batchId: args.batch, sinceMs: args.since === undefined ? undefined : parseSince(args.since) };
+}
+
+interface QueryArgs extends StoreArgs, OutputArgs, FilterArgs {
+  name?: string;
+  list: boolean;
+}
+
+function listQueries(json: boolean): string {
+  if (json) return `${JSON.stringify(QUERIES.map(({ name, question, columns }) => ({ name, question, columns })), null, 2)}\n`;
+  const width = Math.max(...QUERIES.map((q) => q.name.length));
+  return QUERIES.map((q) => `${q.name.padEnd(width)}  ${q.question}\n`).join('');
+}
+
+export const queryCommand: CommandModule<object, QueryArgs> = {
+  command: 'query [name]',
+  describe: 'Answer a built-in question about runs, tool calls, resources and tokens (see --list)',
+  builder: (y) =>
+    withOutputOptions(withStoreOptions(y))
+      .positional('name', { type: 'string', describe: 'query name (agentpod query --list)' })
+      .option('list', { type: 'boolean', default: false, describe: 'list the queries and the question each answers' })
+      .option('run', { type: 'string', describe: 'only this run' })
+      .option('batch', { type: 'string', describe: 'only the runs of this batch' })
+      .option('since', { type: 'string', describe: 'only runs (sessions) started since DATE or a time ago (2026-05-01, 24h, 7d)' })
+      .example('$0 query --list', 'the queries')
+      .example('$0 query tool-resources --run 20260501-abc --json', 'memory and CPU of each tool call of a run')
+      .example('$0 query profiles --batch b1 --csv', 'profiles compared over a batch, as CSV'),
+  handler: (args) => {
+    if (args.list) {
+      process.stdout.write(listQueries(args.json ?? false));
+      return;
+    }
+    if (args.name === undefined) throw new ConfigError(`name a query: ${QUERIES.map((q) => q.name).join(', ')} (agentpod query --list)`);
+    const query = findQuery(args.name);
+    const filter = filterFromArgs(args);
+    const db = openExistingStore(args);
+    try {
+      assertFilterMatches(db, filter);
+      printRows(query.run(db, filter), query.columns, outputFormat(args));
+    } finally {
+      db.close();
+    }
+  },
+};

@@ -1,0 +1,246 @@
+// `agentpod report RUN_ID`: one run on one page — memory and CPU over time with the limits, tool calls on the
+// same time axis, OOM and throttle events, the run's summary, its tool tables and its patch.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { humanCell, type Cell, type Column, type Row } from '../analysis/output.js';
+import { measuredToolCalls, toolResourceRow, toolResourceSummary, toolResourcesQuery, toolResourcesSummaryQuery, type MeasuredToolCall } from '../analysis/tool-resources.js';
+import { runsRows } from '../analysis/runs.js';
+import { toolsQuery, toolsRows } from '../analysis/tools.js';
+import type { Db } from '../db/open.js';
+import { ConfigError } from '../errors.js';
+import { formatBytes, formatDuration } from '../units.js';
+import { CHART_WIDTH, timeAxis, timeSeriesChart, toolSpansChart, type Marker, type TimeAxis, type ToolSpan } from './charts.js';
+import { fragment, h, type Child, type Html } from './html.js';
+import { keyValueTable, note, page, rowsTable, section } from './page.js';
+import { byteTicks, niceTicks } from './svg.js';
+
+export interface RunSample {
+  t_ms: number;
+  memory_current_bytes: number | null;
+  memory_working_set_bytes: number | null;
+  memory_events_oom_kill: number | null;
+  cpu_nr_throttled: number | null;
+}
+
+export interface RunReportData {
+  run: Record<string, Cell>;
+  /** The run's line of the runs query (tokens and tool calls from the trace). */
+  runLine: Row;
+  samples: RunSample[];
+  cpuCores: { t_ms: number; cpu_cores: number | null }[];
+  /** The run's session is in the trace tables. */
+  hasTrace: boolean;
+  calls: MeasuredToolCall[];
+  tools: Row[];
+  patch: { text: string; bytes: number } | null;
+}
+
+/** patch.diff beyond this is cut in the page (the file keeps all of it). */
+const PATCH_SHOWN_BYTES = 1024 * 1024;
+
+function readPatch(runDir: Cell): RunReportData['patch'] {
+  if (typeof runDir !== 'string') return null;
+  const file = join(runDir, 'patch.diff');
+  if (!existsSync(file)) return null;
+  const bytes = statSync(file).size;
+  return { text: readFileSync(file).subarray(0, PATCH_SHOWN_BYTES).toString('utf8'), bytes };
+}
+
+export function loadRunReport(db: Db, runId: string): RunReportData {
+  const run = db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Record<string, Cell> | undefined;
+  if (!run) throw new ConfigError(`no run ${runId} in the database`);
+  const filter = { runId };
+  return {
+    run,
+    runLine: runsRows(db, filter)[0],
+    samples: db
+      .prepare('SELECT t_ms, memory_current_bytes, memory_working_set_bytes, memory_events_oom_kill, cpu_nr_throttled FROM samples WHERE run_id = ? ORDER BY t_ms')
+      .all(runId) as RunSample[],
+    cpuCores: db.prepare('SELECT t_ms, cpu_cores FROM sample_rates WHERE run_id = ? ORDER BY t_ms').all(runId) as RunReportData['cpuCores'],
+    hasTrace: db.prepare('SELECT 1 FROM session_facts WHERE session_id = ?').get(run.session_id) !== undefined,
+    calls: measuredToolCalls(db, filter),
+    tools: toolsRows(db, filter),
+    patch: readPatch(run.run_dir),
+  };
+}
+
+/** The samples at which a cumulative counter went up, and by how much. */
+export function counterIncrements<K extends string>(samples: readonly ({ t_ms: number } & Record<K, number | null>)[], key: K): { tMs: number; by: number }[] {
+  const out: { tMs: number; by: number }[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const [prev, cur] = [samples[i - 1][key], samples[i][key]];
+    if (prev !== null && cur !== null && cur > prev) out.push({ tMs: samples[i].t_ms, by: cur - prev });
+  }
+  return out;
+}
+
+/** Headroom above the largest value or limit, so a limit line and its label stay inside the chart. */
+function valueAxis(max: number, ticks: (max: number) => number[]): { yMax: number; yTicks: number[] } {
+  const yMax = max * 1.15;
+  return { yMax, yTicks: ticks(yMax) };
+}
+
+/** Events closer than `gapMs` merged into the first of them, their counts summed (one marker per pixel, not thousands). */
+export function mergeEvents(events: readonly { tMs: number; by: number }[], gapMs: number): { tMs: number; by: number }[] {
+  const out: { tMs: number; by: number }[] = [];
+  for (const e of events) {
+    const last = out.at(-1);
+    if (last && e.tMs - last.tMs < gapMs) last.by += e.by;
+    else out.push({ ...e });
+  }
+  return out;
+}
+
+/** The time one pixel of the chart covers. */
+const msPerPixel = (axis: TimeAxis) => (axis.x.domain[1] - axis.x.domain[0]) / CHART_WIDTH;
+
+const num = (v: Cell | undefined): number | null => (typeof v === 'number' ? v : null);
+
+function limitNote(enforced: Cell | undefined): string {
+  if (enforced === 1) return 'enforced';
+  if (enforced === 0) return 'NOT enforced on this host';
+  return 'enforcement unknown';
+}
+
+/** The time axis: the run's start to its end, widened to every sample and tool call. */
+function runAxis(d: RunReportData): TimeAxis {
+  const started = num(d.run.started_at)!;
+  const times = [started, num(d.run.finished_at), ...d.samples.map((s) => s.t_ms), ...d.calls.flatMap((c) => [c.startMs, c.endMs])].filter((t): t is number => t !== null);
+  return timeAxis(Math.min(...times), Math.max(...times), started);
+}
+
+function memoryChart(d: RunReportData, axis: TimeAxis): Html {
+  const limit = num(d.run.memory_limit_bytes);
+  const values = d.samples.flatMap((s) => [s.memory_current_bytes, s.memory_working_set_bytes]).filter((v): v is number => v !== null);
+  const markers: Marker[] = mergeEvents(counterIncrements(d.samples, 'memory_events_oom_kill'), msPerPixel(axis)).map((e) => ({ tMs: e.tMs, label: `OOM kill${e.by > 1 ? ` ×${e.by}` : ''}`, className: 'oom-marker' }));
+  if (d.run.oom_killed === 1 && markers.length === 0) {
+    markers.push({ tMs: num(d.run.finished_at) ?? d.samples.at(-1)!.t_ms, label: 'OOM-killed (podman)', className: 'oom-marker' });
+  }
+  return timeSeriesChart({
+    title: 'Memory',
+    className: 'memory',
+    axis,
+    series: [
+      { label: 'memory.current', className: 'memory-current', points: d.samples.map((s) => ({ x: s.t_ms, y: s.memory_current_bytes })) },
+      { label: 'working set', className: 'working-set', points: d.samples.map((s) => ({ x: s.t_ms, y: s.memory_working_set_bytes })) },
+    ],
+    ...valueAxis(Math.max(...values, limit ?? 0, 1), byteTicks),
+    yLabel: formatBytes,
+    levels: limit === null ? [] : [{ value: limit, label: `limit ${formatBytes(limit)} (${limitNote(d.run.limits_enforced)})` }],
+    markers,
+    height: 280,
+  });
+}
+
+function cpuChart(d: RunReportData, axis: TimeAxis): Html {
+  const cpus = num(d.run.cpus);
+  const peak = Math.max(...d.cpuCores.map((r) => r.cpu_cores ?? 0), cpus ?? 0, 0.1);
+  const intervals = (n: number) => `${n} sampling interval${n === 1 ? '' : 's'}`;
+  const throttled = counterIncrements(d.samples, 'cpu_nr_throttled');
+  const throttles = mergeEvents(throttled, msPerPixel(axis));
+  return timeSeriesChart({
+    title: `CPU (cores)${throttled.length ? ` — throttled in ${intervals(throttled.length)}` : ''}`,
+    className: 'cpu',
+    axis,
+    series: [{ label: 'cores used', className: 'cpu', points: d.cpuCores.map((r) => ({ x: r.t_ms, y: r.cpu_cores })) }],
+    ...valueAxis(peak, (max) => niceTicks(0, max, 4)),
+    yLabel: (v) => String(v),
+    levels: cpus === null ? [] : [{ value: cpus, label: `cpus ${cpus} (${limitNote(d.run.limits_enforced)})` }],
+    markers: throttles.map((e) => ({ tMs: e.tMs, label: `throttled ${e.by} period${e.by > 1 ? 's' : ''}`, className: 'throttle-marker' })),
+    height: 200,
+  });
+}
+
+function toolSpans(calls: MeasuredToolCall[]): ToolSpan[] {
+  return calls
+    .filter((c) => c.startMs !== null)
+    .map((c) => ({
+      toolUseId: c.toolUseId,
+      tool: c.tool,
+      label: c.detail ? `${c.tool}: ${c.detail.replace(/\s+/g, ' ')}` : c.tool,
+      title: [
+        `${c.tool}${c.family ? ` (${c.family})` : ''}${c.agentId ? ` — subagent ${c.agentId}` : ''}${c.isError === 1 ? ' — error' : ''}`,
+        c.detail.slice(0, 500),
+        `${c.durationMs === null ? 'no result' : formatDuration(c.durationMs)} · peak ${formatBytes(c.peakMemoryBytes)} · Δ ${formatBytes(c.memoryDeltaBytes)} · CPU ${c.cpuSeconds === null ? '-' : `${c.cpuSeconds.toFixed(2)} s`} (${c.coverage})`,
+      ]
+        .filter(Boolean)
+        .join('\n'),
+      startMs: c.startMs!,
+      endMs: c.endMs,
+      subagent: c.agentId !== null,
+    }));
+}
+
+function summary(d: RunReportData): Html {
+  const r = d.run;
+  const v = (key: string, kind: Column['kind']) => humanCell(r[key] ?? null, kind);
+  const line = (key: string) => humanCell(d.runLine[key] ?? null, 'int');
+  const throttledUsec = num(r.throttled_usec);
+  const pairs: [string, Child][] = [
+    ['status', h('span', { class: `status-${String(r.status)}` }, String(r.status))],
+    ['exit code / signal', `${v('exit_code', 'int')} / ${v('signal', 'text')}`],
+    ['error', v('error', 'text')],
+    ['profile', v('profile', 'text')],
+    ['image', v('image', 'text')],
+    ['model', v('model', 'text')],
+    ['started', v('started_at', 'time')],
+    ['duration', v('duration_ms', 'ms')],
+    ['memory limit / swap', `${v('memory_limit_bytes', 'bytes')} / ${v('memory_swap_limit_bytes', 'bytes')}`],
+    ['cpus / pids / timeout', `${v('cpus', 'decimal')} / ${v('pids_limit', 'int')} / ${v('timeout_ms', 'ms')}`],
+    ['limits enforced', `${limitNote(r.limits_enforced)} (memory.max read ${v('memory_max_read', 'text')}, cpu.max read ${v('cpu_max_read', 'text')})`],
+    ['samples', d.samples.length ? `${d.samples.length} from ${v('sample_source', 'text')}, every ${v('sample_interval_ms', 'ms')}` : 'none'],
+    ['peak memory (sampled / working set / kernel)', `${v('peak_memory_bytes', 'bytes')} / ${v('peak_working_set_bytes', 'bytes')} / ${v('kernel_peak_memory_bytes', 'bytes')}`],
+    ['CPU time / throttled', `${humanCell(num(r.cpu_seconds) === null ? null : num(r.cpu_seconds)! * 1000, 'ms')} / ${humanCell(throttledUsec === null ? null : throttledUsec / 1000, 'ms')}`],
+    ['OOM events / kills / podman OOMKilled', `${v('oom_events', 'int')} / ${v('oom_kill_events', 'int')} / ${v('oom_killed', 'int')}`],
+    ['turns / tool calls', `${v('num_turns', 'int')} / ${line('tool_calls')}`],
+    ['tokens in / out / cache write / cache read', ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'].map(line).join(' / ')],
+    ['patch', r.patch_bytes === null || r.patch_bytes === undefined ? '-' : `${v('patch_bytes', 'bytes')} in ${v('patch_files', 'int')} files`],
+    ['batch / instance / trial', `${v('batch_id', 'text')} / ${v('instance_id', 'text')} / ${v('trial_index', 'int')}`],
+    ['session', v('session_id', 'text')],
+    ['run folder', v('run_dir', 'text')],
+  ];
+  return keyValueTable(pairs);
+}
+
+/** The per-call table of the page: the time after the run's start instead of ids and epoch times. */
+const CALL_COLUMNS: Column[] = [
+  { key: 'at_ms', kind: 'ms', about: 'start of the call after the start of the run' },
+  ...toolResourcesQuery.columns.filter((c) => !['run_id', 'tool_use_id', 'start_ms'].includes(c.key)),
+];
+
+export function renderRunReport(d: RunReportData): string {
+  const axis = runAxis(d);
+  const runId = String(d.run.id);
+  const charts: Child[] = d.samples.length
+    ? [memoryChart(d, axis), cpuChart(d, axis)]
+    : [note(`No resource samples were recorded for this run (sample source: ${humanCell(d.run.sample_source ?? null, 'text')}): no memory or CPU chart.`)];
+  const calls: Child[] = !d.hasTrace
+    ? [note(`No trace of session ${String(d.run.session_id)} is in the database: run agentpod ingest on the run's trace to see its tool calls.`)]
+    : d.calls.length
+      ? [toolSpansChart(axis, toolSpans(d.calls))]
+      : [note('The trace has no tool calls.')];
+  const tables: Child[] = d.calls.length
+    ? [
+        h('h3', {}, 'Per tool'),
+        rowsTable(toolsQuery.columns, d.tools),
+        h('h3', {}, 'Memory and CPU per tool'),
+        rowsTable(toolResourcesSummaryQuery.columns, toolResourceSummary(d.calls)),
+        h('h3', {}, 'Each call'),
+        rowsTable(CALL_COLUMNS, d.calls.map((c) => ({ ...toolResourceRow(c), at_ms: c.startMs === null ? null : c.startMs - Number(d.run.started_at) })), { class: 'calls' }),
+      ]
+    : [note('No tool calls.')];
+  return page(
+    `agentpod run ${runId}`,
+    h('h1', {}, `Run ${runId}`),
+    h('p', { class: 'sub' }, `${String(d.run.status)} · profile ${String(d.run.profile)} · ${humanCell(d.run.started_at ?? null, 'time')} · time axis: from the run's start`),
+    section('Resources over time', ...charts, ...calls),
+    section('Summary', summary(d)),
+    section('Tools', ...tables),
+    section(
+      'Patch',
+      d.patch
+        ? fragment(d.patch.bytes > PATCH_SHOWN_BYTES ? note(`First ${formatBytes(PATCH_SHOWN_BYTES)} of ${formatBytes(d.patch.bytes)}.`) : null, h('pre', { class: 'patch' }, d.patch.text))
+        : note('No patch.diff in the run folder.'),
+    ),
+  );
+}

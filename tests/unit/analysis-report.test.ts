@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { MeasuredToolCall } from '../../src/analysis/tool-resources.js';
+import { escapeHtml, h } from '../../src/report/html.js';
+import { counterIncrements, mergeEvents, renderRunReport, type RunReportData } from '../../src/report/run-report.js';
+import { assignLanes, byteTicks, linearScale, linePath, minMaxDownsample, niceTicks } from '../../src/report/svg.js';
+
+describe('SVG pieces', () => {
+  it('maps a domain linearly onto a range', () => {
+    const x = linearScale([1000, 2000], [0, 500]);
+    expect([x(1000), x(1500), x(2000)]).toEqual([0, 250, 500]);
+    const y = linearScale([0, 10], [200, 0]); // screen y grows downwards
+    expect(y(10)).toBe(0);
+    expect(linearScale([5, 5], [0, 100])(5)).toBe(50);
+  });
+
+  it('picks round ticks', () => {
+    expect(niceTicks(0, 1000, 5)).toEqual([0, 200, 400, 600, 800, 1000]);
+    expect(niceTicks(0, 1.7, 4)).toEqual([0, 0.5, 1, 1.5]);
+    expect(niceTicks(3, 3)).toEqual([3]);
+    const gib = 1024 ** 3;
+    expect(byteTicks(3 * gib, 3)).toEqual([0, gib, 2 * gib, 3 * gib]);
+    expect(byteTicks(600 * 1024 ** 2, 3)).toEqual([0, 200, 400, 600].map((m) => m * 1024 ** 2));
+  });
+
+  it('draws a line through the points and breaks it at a missing value', () => {
+    const x = linearScale([0, 10], [0, 100]);
+    const y = linearScale([0, 1], [50, 0]);
+    expect(linePath([{ x: 0, y: 0 }, { x: 5, y: 1 }, { x: 6, y: null }, { x: 10, y: 0.5 }], x, y)).toBe('M0,50L50,0M100,25');
+    expect(linePath([], x, y)).toBe('');
+  });
+
+  it('thins long series keeping each stretch\'s lowest and highest point, and the gaps', () => {
+    const points = Array.from({ length: 1000 }, (_, i) => ({ x: i, y: i === 500 ? 99 : i % 10 }));
+    const thin = minMaxDownsample(points, 100); // 50 stretches of 20 points, 2 points each
+    expect(thin).toHaveLength(100);
+    expect(Math.max(...thin.map((p) => p.y!))).toBe(99); // the one-sample peak survives
+    expect(thin.map((p) => p.x)).toEqual([...thin.map((p) => p.x)].sort((a, b) => a - b));
+    const gappy = [1, null, 3, 4, 5, 6, 7, 8].map((y, x) => ({ x, y }));
+    expect(minMaxDownsample(gappy, 4)).toEqual([{ x: 0, y: 1 }, { x: 3, y: 4 }, { x: 3, y: null }, { x: 4, y: 5 }, { x: 7, y: 8 }]);
+    expect(minMaxDownsample(points.slice(0, 5), 100)).toHaveLength(5);
+  });
+
+  it('merges events closer than a pixel', () => {
+    expect(mergeEvents([{ tMs: 0, by: 1 }, { tMs: 5, by: 2 }, { tMs: 20, by: 1 }], 10)).toEqual([{ tMs: 0, by: 3 }, { tMs: 20, by: 1 }]);
+  });
+
+  it('puts overlapping spans in separate lanes and reuses a lane once it is free', () => {
+    // an Agent call 0–100 with a subagent call 10–50 inside it, then calls at 60–70 and 120–130
+    expect(assignLanes([{ start: 0, end: 100 }, { start: 10, end: 50 }, { start: 60, end: 70 }, { start: 120, end: 130 }])).toEqual([0, 1, 1, 0]);
+  });
+});
+
+describe('HTML', () => {
+  it('escapes text and attribute values', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    expect(h('td', { title: '"><script>' }, '<b>').html).toBe('<td title="&quot;&gt;&lt;script&gt;">&lt;b&gt;</td>');
+  });
+});
+
+const T = 1_700_000_000_000;
+
+function call(fields: Partial<MeasuredToolCall>): MeasuredToolCall {
+  return {
+    tool: 'Bash', family: 'other', runId: 'r1', toolUseId: 'toolu_1', agentId: null, detail: '', startMs: T + 100, endMs: T + 200, durationMs: 100, isError: 0,
+    coverage: 'inside', samples: 1, peakMemoryBytes: 100, memoryBeforeBytes: 50, memoryDeltaBytes: 50, cpuSeconds: 0.01, avgCores: 0.1, ...fields,
+  };
+}
+
+function reportData(fields: Partial<RunReportData>): RunReportData {
+  return {
+    run: { id: 'r1', status: 'ok', profile: 'small', started_at: T, finished_at: T + 1000, session_id: 's1', memory_limit_bytes: 1000, limits_enforced: 0 },
+    runLine: {},
+    samples: [],
+    cpuCores: [],
+    hasTrace: true,
+    calls: [],
+    tools: [],
+    patch: null,
+    ...fields,
+  };
+}
+
+describe('the run report', () => {
+  it('escapes everything that comes from traces and the patch', () => {
+    const html = renderRunReport(
+      reportData({
+        calls: [call({ detail: '<script>alert(1)</script>', toolUseId: 'toolu_"x' })],
+        patch: { text: '+</pre><script>alert(2)</script>', bytes: 31 },
+      }),
+    );
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('data-tool-use-id="toolu_&quot;x"');
+    expect(html).toContain('+&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;');
+  });
+
+  it('says so when the run has no samples or no trace', () => {
+    const html = renderRunReport(reportData({ hasTrace: false }));
+    expect(html).toContain('No resource samples were recorded for this run');
+    expect(html).toContain('No trace of session s1 is in the database');
+    expect(html).not.toContain('class="tool-span');
+  });
+
+  it('draws the limit with whether it was enforced, OOM kills and throttling', () => {
+    const sample = (t: number, mem: number, ooms: number, throttled: number) => ({ t_ms: T + t, memory_current_bytes: mem, memory_working_set_bytes: mem - 10, memory_events_oom_kill: ooms, cpu_nr_throttled: throttled });
+    const samples = [sample(0, 100, 0, 0), sample(100, 900, 0, 3), sample(200, 990, 1, 3)];
+    expect(counterIncrements(samples, 'memory_events_oom_kill')).toEqual([{ tMs: T + 200, by: 1 }]);
+    expect(counterIncrements(samples, 'cpu_nr_throttled')).toEqual([{ tMs: T + 100, by: 3 }]);
+    const html = renderRunReport(reportData({ samples, cpuCores: [{ t_ms: T, cpu_cores: null }, { t_ms: T + 100, cpu_cores: 0.5 }], calls: [call({})] }));
+    expect(html).toContain('limit 1000 B (NOT enforced on this host)');
+    expect(html.match(/class="oom-marker"/g)).toHaveLength(1);
+    expect(html.match(/class="throttle-marker"/g)).toHaveLength(1);
+    expect(html.match(/class="tool-span"/g)).toHaveLength(1);
+  });
+});
