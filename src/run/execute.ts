@@ -9,6 +9,7 @@ import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
 import { inspectContainer, podman, PODMAN, removeContainer, type ContainerInspect } from '../podman/client.js';
 import { sessionTracePaths, startTraceWatch, type TraceWatch } from '../ingest/index.js';
+import { DEFAULT_SAMPLE_INTERVAL_MS, startSampler, takeHostSnapshot, type SamplerSummary } from '../sampler/index.js';
 import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
 import type { LaunchSpec } from './spec.js';
 import { sweepLeftovers } from './sweep.js';
@@ -124,6 +125,17 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     stdout: { file: streamFile },
     stderr: { file: stderrFile },
   });
+  // Sampling starts with the client and ends after the container exited, before it is removed (the final
+  // read of memory.peak and memory.events needs the cgroup).
+  const sampler = startSampler({ db, runId: spec.runId, containerName: spec.containerName, intervalMs: req.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS, log });
+  let samplerStopped: Promise<SamplerSummary | null> | null = null;
+  const stopSampler = () =>
+    (samplerStopped ??= sampler.stop().catch((e: Error) => {
+      error ??= `resource sampling failed: ${e.message}`;
+      return null;
+    }));
+  // Slow (systeminformation), so off the launch path; cached per process.
+  const hostSnapshot = takeHostSnapshot(db, spec.runId).catch((e: Error) => log(`run ${spec.runId}: host snapshot failed: ${e.message}`));
   let clientDone = false;
   const clientExit = child.finally(() => {
     clientDone = true;
@@ -158,12 +170,14 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   req.signal?.addEventListener('abort', onAbort, { once: true });
 
   let info: ContainerInspect | undefined;
+  let samplerSummary: SamplerSummary | null = null;
   let hookResult: Record<string, unknown> | void = undefined;
   let clientExitCode: number | undefined;
   try {
     clientExitCode = (await clientExit).exitCode;
     if (timer) clearTimeout(timer);
     await stopping;
+    await stopSampler();
     info = await inspectContainer(spec.containerName);
     if (info?.State.Running) {
       // The client ended but the container did not (should not happen): stop it so it can be inspected.
@@ -184,6 +198,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
     if (timer) clearTimeout(timer);
+    samplerSummary = await stopSampler();
     await removeContainer(spec.containerName).catch((e: Error) => {
       error ??= `could not remove container ${spec.containerName}: ${e.message}`;
     });
@@ -201,13 +216,13 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     const subagents = join(dirname(tracePath), spec.sessionId, 'subagents');
     if (existsSync(subagents)) cpSync(subagents, join(runDir, 'subagents'), { recursive: true });
   }
-  await swept;
+  await Promise.all([swept, hostSnapshot]);
   const agentResult = await readAgentResult(streamFile);
   const finishedAt = Date.now();
   const exitCode = info?.State.ExitCode ?? clientExitCode ?? null;
   const oomKilled = info ? info.State.OOMKilled : null;
   const end: RunEnd = {
-    status: decideStatus({ interrupted: interruptedBy !== null, timedOut, oomKilled, kernelOomKills: null, exitCode, agentResult }),
+    status: decideStatus({ interrupted: interruptedBy !== null, timedOut, oomKilled, kernelOomKills: samplerSummary?.oomKillEvents ?? null, exitCode, agentResult }),
     exitCode,
     signal: interruptedBy ?? (timedOut ? 'SIGTERM' : null),
     oomKilled,

@@ -128,7 +128,8 @@ describe('a run that is stopped or fails', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!) as { runId: string };
     expectDataRecorded(await expectFinalRow(outcome.runId, 'ok'));
-    const peak = query<{ peak: number }>('SELECT max(memory_bytes) AS peak FROM samples WHERE run_id = ?', outcome.runId).peak;
+    const peak = query<{ peak: number }>('SELECT max(memory_current_bytes) AS peak FROM samples WHERE run_id = ?', outcome.runId).peak;
     expect(peak).toBeGreaterThanOrEqual(ALLOC_MIB * 1024 * 1024);
+    expect(query<{ peak: number }>('SELECT peak_memory_bytes AS peak FROM runs WHERE id = ?', outcome.runId).peak).toBe(peak);
   });
 });
