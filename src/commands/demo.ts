@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { CommandModule } from 'yargs';
+import { isRoot, reexecAsUser } from '../as-user.js';
+import { runDemo } from '../demo/run-demo.js';
+import { UserError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import { formatBytes } from '../units.js';
+import { openStore, resolveStore, withStoreOptions, type StoreArgs } from './common.js';
+import { abortOnSignals, EXIT_BY_STATUS } from './run.js';
+
+interface DemoArgs extends StoreArgs {
+  'as-user': string;
+}
+
+/** As root: install what is missing (podman, uidmap, runc, git, python3; the rootless user), then rerun as that user. */
+async function demoAsRoot(user: string): Promise<number> {
+  process.stderr.write(`agentpod demo: running as root; setting up the machine (scripts/setup.sh), then running as the unprivileged user "${user}" (rootless podman needs one)\n`);
+  const setup = await execa('bash', [join(packageRoot, 'scripts', 'setup.sh'), '--no-chromium'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { AGENTPOD_TEST_USER: user },
+    reject: false,
+  });
+  if (setup.exitCode !== 0) throw new UserError(`machine setup failed (scripts/setup.sh exit ${setup.exitCode}); see its output above`);
+  const code = await reexecAsUser(user, ['demo', ...process.argv.slice(3)]);
+  // The data belongs to that user: look at it as that user (a root process would leave root-owned files in it).
+  process.stderr.write(`\nthe demo ran as "${user}"; to look further, run agentpod as that user, e.g.: runuser -u ${user} -- node ${process.argv[1]} query runs\n`);
+  return code;
+}
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe: 'Offline demo: the real Claude Code fixes a bug in a tiny SWE-bench-style image against a scripted API',
+  builder: (y) =>
+    withStoreOptions(y)
+      .option('as-user', { type: 'string', default: 'agentpod', describe: 'when root: the unprivileged user that runs the demo (created if missing)' })
+      .example('$0 demo', 'as a normal user: build the demo image, run the agent, print the patch and per-tool memory')
+      .example('sudo $0 demo', 'as root: install podman etc., create the user "agentpod", run the demo as that user'),
+  handler: async (args) => {
+    if (isRoot()) {
+      process.exitCode = await demoAsRoot(args['as-user']);
+      return;
+    }
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const store = resolveStore(args);
+    const db = openStore(args);
+    const controller = abortOnSignals();
+    try {
+      const { outcome, patch, reportPath, toolResources } = await runDemo({ db, dataDir: store.dataDir, signal: controller.signal, log });
+      const row = db.prepare('SELECT peak_memory_bytes, sample_source, sample_count FROM runs WHERE id = ?').get(outcome.runId) as Record<string, unknown>;
+      process.stdout.write(
+        [
+          `\nrun ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)`,
+          outcome.error ? `error: ${outcome.error}` : null,
+          outcome.agentResult?.result ? `agent: ${outcome.agentResult.result}` : null,
+          `\npatch (${patch === null ? 'none' : `${Buffer.byteLength(patch)} bytes`}):\n${patch ?? ''}`,
+          `resources: ${row.sample_count ?? 0} samples from ${row.sample_source ?? 'nowhere'}, peak ${formatBytes(row.peak_memory_bytes as number | null)}; per tool call:`,
+          toolResources,
+          `folder:   ${outcome.runDir}`,
+          `trace:    ${outcome.tracePath}`,
+          `database: ${store.dbPath}`,
+          `report:   ${reportPath}`,
+          `\nnext: agentpod query runs; agentpod query tool-resources --run ${outcome.runId}; agentpod report ${outcome.runId}`,
+        ]
+          .filter((line) => line !== null)
+          .join('\n') + '\n',
+      );
+      process.exitCode = EXIT_BY_STATUS[outcome.status];
+      if (outcome.status === 'ok' && !patch) throw new UserError('the demo run ended ok but produced no patch');
+    } finally {
+      db.close();
+    }
+  },
+};

@@ -1,0 +1,63 @@
+// The offline demo, as a normal user: the demo image, the scripted Messages API on loopback, one SWE-bench
+// trial of the real Claude Code CLI, then what a researcher would look at: patch, per-tool resources, report.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { findQuery } from '../analysis/index.js';
+import { formatRows } from '../analysis/output.js';
+import type { Db } from '../db/open.js';
+import { loadScript } from '../mockapi/script.js';
+import { startMockApi } from '../mockapi/server.js';
+import { packageRoot } from '../package-root.js';
+import { loadProfile } from '../profiles.js';
+import { loadRunReport, renderRunReport } from '../report/run-report.js';
+import type { RunOutcome } from '../run/execute.js';
+import { fixImage } from '../swebench/fix.js';
+import { loadTemplate } from '../swebench/prompt.js';
+import { prepareTrial, runTrial, trialSpec } from '../swebench/trial.js';
+import { ensureDemoImage } from './image.js';
+
+export const DEMO_SCRIPT = join(packageRoot, 'traces', 'scripts', 'demo.yaml');
+
+/** Credentials that must not follow the demo to its loopback server, nor into the container. */
+const REAL_CREDENTIALS = ['CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'];
+
+export interface DemoResult {
+  outcome: RunOutcome;
+  patch: string | null;
+  reportPath: string;
+  toolResources: string;
+}
+
+export async function runDemo(opts: { db: Db; dataDir: string; signal: AbortSignal; log: (line: string) => void }): Promise<DemoResult> {
+  const { db, dataDir, log } = opts;
+  const image = await ensureDemoImage(log);
+  const api = await startMockApi(loadScript(DEMO_SCRIPT));
+  // The launch passes these by name (-e NAME), so they are set in this process only.
+  process.env.ANTHROPIC_BASE_URL = api.url;
+  process.env.ANTHROPIC_API_KEY = 'sk-agentpod-demo-offline';
+  process.env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
+  for (const name of REAL_CREDENTIALS) delete process.env[name];
+  log(`scripted Messages API on ${api.url} (${DEMO_SCRIPT})`);
+  try {
+    const { uid, gid } = userInfo();
+    const fix = await fixImage(image, { uid, gid, log, signal: opts.signal });
+    const trial = await prepareTrial({ task: null, fix, template: loadTemplate(), dataDir, log });
+    const sampleIntervalMs = 100;
+    const spec = trialSpec(trial, loadProfile('default'), { shareMode: 'host', sampleIntervalMs });
+    const outcome = await runTrial({ db, dataDir, trial, spec, sampleIntervalMs, signal: opts.signal, log });
+
+    const patchFile = join(outcome.runDir, 'patch.diff');
+    const toolResources = findQuery('tool-resources');
+    const reportPath = join(outcome.runDir, 'report.html');
+    writeFileSync(reportPath, renderRunReport(loadRunReport(db, outcome.runId)));
+    return {
+      outcome,
+      patch: existsSync(patchFile) ? readFileSync(patchFile, 'utf8') : null,
+      reportPath,
+      toolResources: formatRows(toolResources.run(db, { runId: outcome.runId }), toolResources.columns, 'table', process.stdout.columns ?? 120),
+    };
+  } finally {
+    await api.close();
+  }
+}
