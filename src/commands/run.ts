@@ -59,7 +59,7 @@ export function profileFromArgs(args: LaunchArgs) {
 }
 
 /** As root: re-exec as --as-user, or refuse with what to do. Returns an exit code when it re-executed. */
-export async function rootlessGuard(args: LaunchArgs): Promise<number | undefined> {
+export async function rootlessGuard(args: Pick<LaunchArgs, 'dry-run' | 'as-user'>): Promise<number | undefined> {
   if (!isRoot() || args['dry-run']) return undefined;
   if (args['as-user']) return reexecAsUser(args['as-user'], process.argv.slice(2));
   throw new UserError(

@@ -2,7 +2,8 @@
 import { dirname } from 'node:path';
 import { SHARED_PATHS_RW, SYSTEM_PATHS_RO, type LaunchSpec, type Mount } from '../run/spec.js';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The container's PATH unless spec.env sets one. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 

@@ -2,5 +2,7 @@
 import type { Migration } from '../migrate.js';
 import { RUNS_MIGRATIONS } from './runs.js';
 import { TRACES_MIGRATIONS } from './traces.js';
+import { SWEBENCH_MIGRATIONS } from './swebench.js';
+import { SAMPLES_MIGRATIONS } from './samples.js';
 
-export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS];
+export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS, ...SWEBENCH_MIGRATIONS, ...SAMPLES_MIGRATIONS];

@@ -1,0 +1,84 @@
+// One pass over a batch: the trials still to run, `parallel` at a time. Each image is fixed once per pass;
+// a trial that fails (even before its launch) is counted and the batch goes on; an abort stops launching,
+// lets executeRun stop and remove the running containers, and ends the pass as interrupted.
+import type { Db } from '../db/open.js';
+import type { Profile } from '../profiles.js';
+import { fixImage, type FixResult } from '../swebench/fix.js';
+import type { PromptTemplate } from '../swebench/prompt.js';
+import type { SwebenchTask } from '../swebench/task.js';
+import { prepareTrial, runTrial, taskImage, trialSpec, type TrialLaunch } from '../swebench/trial.js';
+import { trialLabel, type TrialKey } from './matrix.js';
+import type { BatchProgress } from './progress.js';
+import { endBatch, type BatchStatus } from './state.js';
+
+export interface BatchPass {
+  db: Db;
+  dataDir: string;
+  batchId: string;
+  tasks: SwebenchTask[];
+  profiles: Profile[];
+  toRun: TrialKey[];
+  parallel: number;
+  template: PromptTemplate;
+  launch: TrialLaunch;
+  uid: number;
+  gid: number;
+  signal: AbortSignal;
+  progress: BatchProgress;
+}
+
+export async function runBatchPass(pass: BatchPass): Promise<Exclude<BatchStatus, 'running'>> {
+  const { progress, signal } = pass;
+  const log = (line: string) => progress.log(line);
+  const taskById = new Map(pass.tasks.map((t) => [t.instanceId, t]));
+  const profileByName = new Map(pass.profiles.map((p) => [p.name, p]));
+  const imageOf = new Map<string, string>();
+  for (const id of new Set(pass.toRun.map((t) => t.instanceId))) imageOf.set(id, taskImage(taskById.get(id)!, log));
+  // One fix per image and pass, shared by its trials (a failed fix fails them all, without retrying it).
+  const fixes = new Map<string, Promise<FixResult>>();
+  const fixOnce = (image: string) => {
+    let fix = fixes.get(image);
+    if (!fix) {
+      fix = fixImage(image, { uid: pass.uid, gid: pass.gid, log, signal });
+      fix.catch(() => {});
+      fixes.set(image, fix);
+    }
+    return fix;
+  };
+
+  const runOne = async (key: TrialKey) => {
+    const label = trialLabel(key);
+    const task = taskById.get(key.instanceId)!;
+    progress.started(label);
+    try {
+      const fix = await fixOnce(imageOf.get(key.instanceId)!);
+      const trial = await prepareTrial({ task, fix, template: pass.template, dataDir: pass.dataDir, log });
+      const spec = trialSpec(trial, profileByName.get(key.profile)!, pass.launch, pass.batchId);
+      const outcome = await runTrial({
+        db: pass.db,
+        dataDir: pass.dataDir,
+        trial,
+        spec,
+        sampleIntervalMs: pass.launch.sampleIntervalMs,
+        batch: { id: pass.batchId, trialIndex: key.trialIndex },
+        signal,
+        log: (line) => log(`${label}: ${line}`),
+      });
+      const patch = outcome.patch ? `, patch ${outcome.patch.bytes} B in ${outcome.patch.files} file(s)` : '';
+      const error = outcome.error ? `; ${outcome.error}` : '';
+      progress.ended(label, outcome.status, `in ${(outcome.durationMs / 1000).toFixed(1)} s (run ${outcome.runId}${patch})${error}`);
+    } catch (e) {
+      progress.ended(label, signal.aborted ? 'interrupted' : 'error', (e as Error).message);
+    }
+  };
+
+  const queue = [...pass.toRun];
+  const worker = async () => {
+    for (let key = queue.shift(); key && !signal.aborted; key = queue.shift()) await runOne(key);
+  };
+  await Promise.all(Array.from({ length: Math.min(pass.parallel, queue.length) }, worker));
+
+  const status = signal.aborted ? 'interrupted' : progress.state.counts.error > 0 ? 'incomplete' : 'done';
+  endBatch(pass.db, pass.batchId, status);
+  return status;
+}

@@ -1,0 +1,71 @@
+import { userInfo } from 'node:os';
+import type { CommandModule } from 'yargs';
+import { ConfigError } from '../errors.js';
+import { formatCommand, podmanRunArgv } from '../podman/argv.js';
+import { PODMAN } from '../podman/client.js';
+import { fixImage } from '../swebench/fix.js';
+import { loadTemplate } from '../swebench/prompt.js';
+import { pickTask, readTasksFile } from '../swebench/task.js';
+import { prepareTrial, runTrial, taskImage, trialSpec, type TrialLaunch } from '../swebench/trial.js';
+import { openStore, resolveStore } from './common.js';
+import { abortOnSignals, EXIT_BY_STATUS, profileFromArgs, rootlessGuard, withLaunchOptions, type LaunchArgs } from './run.js';
+
+interface SwebenchArgs extends LaunchArgs {
+  task?: string;
+  instance?: string;
+  image?: string;
+  'prompt-template'?: string;
+}
+
+export function trialLaunchFrom(args: LaunchArgs): TrialLaunch {
+  return { model: args.model, shareMode: args.share, runtime: args.runtime, claude: args.claude, sampleIntervalMs: args['sample-interval'] };
+}
+
+export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
+  command: 'swebench',
+  describe: 'Run one SWE-bench / SWE-rebench instance: permission-fixed image, agent in /testbed, patch captured',
+  builder: (y) =>
+    withLaunchOptions(y)
+      .option('task', { type: 'string', describe: 'task records (JSON or JSONL with instance_id, problem_statement, image_name/docker_image, ...)' })
+      .option('instance', { type: 'string', describe: 'instance_id of the record to run (needed when --task holds several)' })
+      .option('image', { type: 'string', describe: 'image to run (default: the task\'s image_name / docker_image)' })
+      .option('prompt-template', { type: 'string', describe: 'prompt template with {{problem_statement}} etc. (default prompts/swebench.md)' })
+      .example('$0 swebench --image localhost/swe/calc:1', 'problem statement from the image\'s /issue.md')
+      .example('$0 swebench --task tasks.jsonl --instance encode__starlette-1147 --profile small', 'one record of a SWE-rebench export'),
+  handler: async (args) => {
+    const reexecCode = await rootlessGuard(args);
+    if (reexecCode !== undefined) process.exit(reexecCode);
+    if (args.task === undefined && args.image === undefined) throw new ConfigError('name the instance: --task FILE [--instance ID], or --image IMAGE');
+    if (args.instance !== undefined && args.task === undefined) throw new ConfigError('--instance needs --task FILE');
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const task = args.task === undefined ? null : pickTask(readTasksFile(args.task).tasks, args.instance, args.task);
+    const template = loadTemplate(args['prompt-template']);
+    const profile = profileFromArgs(args);
+    const { dataDir } = resolveStore(args);
+    const controller = abortOnSignals();
+    const { uid, gid } = userInfo();
+    const fix = await fixImage(args.image ?? taskImage(task!, log), { uid, gid, log, signal: controller.signal });
+    const trial = await prepareTrial({ task, fix, template, dataDir, log });
+    log(`${trial.instanceId}: problem statement from ${trial.problemFrom}`);
+    const spec = trialSpec(trial, profile, trialLaunchFrom(args));
+    if (args['dry-run']) {
+      const argv = [PODMAN, ...podmanRunArgv(spec, spec.promptDelivery === 'argv' ? trial.prompt : null)];
+      if (args.json) process.stdout.write(`${JSON.stringify({ argv, promptOnStdin: spec.promptDelivery === 'stdin', fix })}\n`);
+      else process.stdout.write(`${formatCommand(argv)}${spec.promptDelivery === 'stdin' ? '  # prompt on stdin' : ''}\n`);
+      return;
+    }
+    const db = openStore(args);
+    const outcome = await runTrial({ db, dataDir, trial, spec, sampleIntervalMs: args['sample-interval'], signal: controller.signal, log });
+    db.close();
+    if (args.json) process.stdout.write(`${JSON.stringify({ ...outcome, fix })}\n`);
+    else {
+      process.stdout.write(
+        `run ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)\n` +
+          (outcome.patch ? `patch: ${outcome.patch.bytes} bytes, ${outcome.patch.files} file(s) changed\n` : 'patch: none taken\n') +
+          (outcome.error ? `error: ${outcome.error}\n` : '') +
+          `folder: ${outcome.runDir}\n`,
+      );
+    }
+    process.exitCode = EXIT_BY_STATUS[outcome.status];
+  },
+};

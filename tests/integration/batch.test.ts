@@ -1,0 +1,132 @@
+// `agentpod batch` for real: a matrix of trials with the real Claude Code CLI against the scripted API,
+// resuming, and a clean stop on SIGINT.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MockApiServer } from '../../src/mockapi/server.js';
+import { fixedImageName } from '../../src/swebench/image-name.js';
+import { calcImageSpec } from '../../src/bench/test-images.js';
+import { startScriptedApi } from '../helpers/mock.js';
+import { buildTestImage, containersLabeled, containersNamed, removeTestImages } from '../helpers/testbed.js';
+import { agentpod, testUser, userTempDir } from '../helpers/user.js';
+
+const FIX_SCRIPT = `
+turns:
+  - content:
+      - { type: tool_use, name: Bash, input: { command: "sed -i 's/a - b/a + b/' calc.py && python3 check.py" } }
+  - content:
+      - { type: text, text: "Fixed." }
+`;
+
+/** The same, but each answer takes 2 s: long enough to interrupt a trial in flight. */
+const SLOW_SCRIPT = FIX_SCRIPT.replace(/- content:/g, '- delay_ms: 2000\n    content:');
+
+const suffix = randomBytes(3).toString('hex');
+const WITH_ISSUE = `localhost/agentpod-test-${suffix}/batch-issue:1`;
+const NO_ISSUE = `localhost/agentpod-test-${suffix}/batch-record:1`;
+
+let fastApi: { server: MockApiServer; env: Record<string, string> };
+let slowApi: { server: MockApiServer; env: Record<string, string> };
+let tasksFile: string;
+
+function tempFile(name: string, content: string): string {
+  const file = join(userTempDir('agentpod-batch-'), name);
+  writeFileSync(file, content);
+  chmodSync(file, 0o644);
+  return file;
+}
+
+const openDb = (dataDir: string) => new Database(join(dataDir, 'agentpod.db'), { readonly: true });
+type TrialRow = { instance_id: string; profile: string; trial_index: number; status: string; patch_files: number | null };
+const trialRows = (dataDir: string, batchId: string) =>
+  openDb(dataDir).prepare('SELECT instance_id, profile, trial_index, status, patch_files, owner_pid FROM runs WHERE batch_id = ? ORDER BY started_at').all(batchId) as (TrialRow & { owner_pid: number })[];
+
+beforeAll(async () => {
+  fastApi = await startScriptedApi(FIX_SCRIPT);
+  slowApi = await startScriptedApi(SLOW_SCRIPT);
+  await buildTestImage(calcImageSpec(WITH_ISSUE, true));
+  await buildTestImage(calcImageSpec(NO_ISSUE, false));
+  // One instance reads its problem statement from /issue.md, the other from its record (SWE-rebench style).
+  tasksFile = tempFile(
+    'tasks.jsonl',
+    [
+      { instance_id: 'calc__issue-1', image_name: WITH_ISSUE, FAIL_TO_PASS: '["check.py"]' },
+      { instance_id: 'calc__record-2', docker_image: NO_ISSUE, problem_statement: 'calc.add(2, 3) returns -1', install_config: { test_cmd: 'python3 check.py' } },
+    ]
+      .map((t) => JSON.stringify(t))
+      .join('\n'),
+  );
+});
+
+afterAll(async () => {
+  await fastApi?.server.close();
+  await slowApi?.server.close();
+  const sources = [WITH_ISSUE, NO_ISSUE];
+  await removeTestImages([...sources.map((s) => fixedImageName(s, testUser.uid, testUser.gid)), ...sources]);
+});
+
+describe('agentpod batch', () => {
+  it('runs 2 instances × 2 profiles × 2 repeats, 2 at a time, and a rerun runs nothing new', async () => {
+    const dataDir = userTempDir('agentpod-batch-data-');
+    const args = ['batch', '--data-dir', dataDir, '--tasks', tasksFile, '--profiles', 'small,default', '--repeat', '2', '--parallel', '2', '--json'];
+    const r = await agentpod(args, { env: fastApi.env });
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const summary = JSON.parse(String(r.stdout).trim());
+    expect(summary).toMatchObject({ status: 'done', total: 8, skipped: 0, counts: { ok: 8, error: 0 } });
+    // Each image is fixed once for the whole batch.
+    expect(String(r.stderr).match(/permission fix: chown/g)).toHaveLength(2);
+    // Not a terminal: plain lines, one per trial.
+    expect(String(r.stderr).match(/^\[\d\/8\] calc__\w+-\d × (small|default) #[01]: ok in /gm)).toHaveLength(8);
+    expect(r.stderr).not.toContain('\x1b[');
+
+    const rows = trialRows(dataDir, summary.batchId);
+    expect(rows).toHaveLength(8);
+    expect(new Set(rows.map((t) => `${t.instance_id}/${t.profile}/${t.trial_index}`)).size).toBe(8);
+    expect(rows.every((t) => t.status === 'ok' && t.patch_files === 1)).toBe(true);
+    const batch = openDb(dataDir).prepare('SELECT * FROM batches WHERE id = ?').get(summary.batchId);
+    expect(batch).toMatchObject({ status: 'done', repeat: 2, parallel: 2, profiles: '["small","default"]', tasks_file: tasksFile });
+
+    const again = await agentpod(args, { env: fastApi.env });
+    expect(again.exitCode, String(again.stderr)).toBe(0);
+    expect(JSON.parse(String(again.stdout).trim())).toMatchObject({ batchId: summary.batchId, status: 'done', skipped: 8, counts: { ok: 0 } });
+    expect(again.stderr).toContain('8 finished earlier, 0 to run');
+    expect(trialRows(dataDir, summary.batchId)).toHaveLength(8);
+  });
+
+  it('stops cleanly on SIGINT (no container left, finished trials kept) and the rerun finishes the rest', async () => {
+    const dataDir = userTempDir('agentpod-batch-int-');
+    const args = ['batch', '--data-dir', dataDir, '--tasks', tasksFile, '--profiles', 'small', '--repeat', '2', '--parallel', '1', '--name', `int-${suffix}`, '--json'];
+    const child = agentpod(args, { env: slowApi.env });
+    // Wait for one finished trial and a second one in flight.
+    let pid: number | undefined;
+    for (let i = 0; i < 240 && pid === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (!existsSync(join(dataDir, 'agentpod.db'))) continue;
+      const rows = trialRows(dataDir, `int-${suffix}`);
+      const running = openDb(dataDir).prepare(`SELECT owner_pid FROM runs WHERE status = 'running'`).get() as { owner_pid: number } | undefined;
+      if (rows.some((t) => t.status === 'ok') && running && (await containersLabeled(`agentpod.batch-id=int-${suffix}`)).length > 0) pid = running.owner_pid;
+    }
+    expect(pid, 'no trial finished while another ran').toBeDefined();
+    process.kill(pid!, 'SIGINT');
+    const r = await child;
+    expect(r.exitCode, String(r.stderr)).toBe(130);
+    expect(JSON.parse(String(r.stdout).trim())).toMatchObject({ status: 'interrupted' });
+    expect(await containersLabeled(`agentpod.batch-id=int-${suffix}`)).toEqual([]);
+    expect(await containersNamed('agentpod-fix-batch-')).toEqual([]);
+    const rows = trialRows(dataDir, `int-${suffix}`);
+    const finished = rows.filter((t) => t.status === 'ok').length;
+    expect(finished).toBeGreaterThanOrEqual(1);
+    expect(rows.filter((t) => t.status === 'interrupted')).toHaveLength(1);
+    expect(openDb(dataDir).prepare('SELECT status FROM batches WHERE id = ?').get(`int-${suffix}`)).toEqual({ status: 'interrupted' });
+
+    const rest = await agentpod(args, { env: fastApi.env });
+    expect(rest.exitCode, String(rest.stderr)).toBe(0);
+    expect(rest.stderr).toContain(`${finished} finished earlier, ${4 - finished} to run (1 interrupted before, run again)`);
+    const all = trialRows(dataDir, `int-${suffix}`);
+    expect(all.filter((t) => t.status === 'ok')).toHaveLength(4);
+    expect(openDb(dataDir).prepare('SELECT status FROM batches WHERE id = ?').get(`int-${suffix}`)).toEqual({ status: 'done' });
+  });
+});
