@@ -21,6 +21,8 @@ export interface RunHookContext {
 }
 
 export interface RunHooks {
+  /** Runs right after the run's row is inserted, before the container starts (e.g. to link the row to a batch). */
+  afterStart?(ctx: RunHookContext): void;
   /** Runs after the container exited and before it is removed; its result is merged into result.json. */
   afterExit?(ctx: RunHookContext): Promise<Record<string, unknown> | void>;
 }
@@ -107,6 +109,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
 
   const startedAt = Date.now();
   insertRunningRow(db, spec, runDir, prompt, startedAt);
+  req.hooks?.afterStart?.({ containerName: spec.containerName, runId: spec.runId, runDir });
   log(`run ${spec.runId}: ${spec.image} (${spec.profile.name}), folder ${runDir}`);
   // The trace goes into the database while the agent writes it, so a crash of agentpod loses little.
   const traceWatch: TraceWatch = await startTraceWatch(db, sessionTracePaths(tracePath), {

@@ -1,4 +1,4 @@
-// The SWE-bench columns of a runs row, set once executeRun has recorded the run.
+// The SWE-bench columns of a runs row: set when the row is inserted, and again with the patch at the end.
 import type { Db } from '../db/open.js';
 
 export interface TrialColumns {

@@ -97,6 +97,17 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   const { fix } = trial;
   if (fix.testEnv) req.log(`${trial.instanceId}: test env ${fix.testEnv} found in the image; ${fix.testEnv}/bin goes first on PATH`);
   const captured: { patch: PatchSummary | null } = { patch: null };
+  const columns = (patch: PatchSummary | null) => ({
+    batchId: req.batch?.id ?? null,
+    instanceId: trial.instanceId,
+    trialIndex: req.batch?.trialIndex ?? null,
+    sourceImage: fix.sourceImage,
+    fixedImage: fix.fixedImage,
+    baseCommit: trial.baseCommit,
+    testEnv: fix.testEnv,
+    patchBytes: patch?.bytes ?? null,
+    patchFiles: patch?.files ?? null,
+  });
   const outcome = await executeRun({
     db: req.db,
     dataDir: req.dataDir,
@@ -106,6 +117,8 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     sampleIntervalMs: req.sampleIntervalMs,
     log: req.log,
     hooks: {
+      // Linked to its batch from the start: a trial cut off by a crash still shows as the batch's.
+      afterStart: ({ runId }) => recordTrialColumns(req.db, runId, columns(null)),
       afterExit: async ({ containerName, runDir }) => {
         // Interrupted trials are run again; stopping fast matters more than their partial patch.
         if (!req.signal?.aborted) captured.patch = await capturePatch(containerName, trial.baseCommit, join(runDir, 'patch.diff'));
@@ -126,16 +139,6 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
       },
     },
   });
-  recordTrialColumns(req.db, outcome.runId, {
-    batchId: req.batch?.id ?? null,
-    instanceId: trial.instanceId,
-    trialIndex: req.batch?.trialIndex ?? null,
-    sourceImage: fix.sourceImage,
-    fixedImage: fix.fixedImage,
-    baseCommit: trial.baseCommit,
-    testEnv: fix.testEnv,
-    patchBytes: captured.patch?.bytes ?? null,
-    patchFiles: captured.patch?.files ?? null,
-  });
+  recordTrialColumns(req.db, outcome.runId, columns(captured.patch));
   return { ...outcome, patch: captured.patch };
 }
