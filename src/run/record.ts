@@ -112,9 +112,10 @@ export interface RunStatusInputs {
 export function decideStatus(s: RunStatusInputs): RunEnd['status'] {
   if (s.interrupted) return 'interrupted';
   if (s.timedOut) return 'timeout';
-  if (s.oomKilled) return 'oom';
-  const agentSucceeded = s.exitCode === 0 && !!s.agentResult && !s.agentResult.is_error;
-  // An OOM kill of some tool process the agent survived leaves the run ok (runs.oom_kill_events keeps the count).
-  if (agentSucceeded) return 'ok';
-  return (s.kernelOomKills ?? 0) > 0 ? 'oom' : 'failed';
+  // Any OOM kill in the container means the memory limit was binding, even when only a tool process died and the
+  // agent went on (podman's OOMKilled also misses kills of the init on some hosts): the exit code and the agent's
+  // result line still tell whether it finished.
+  if (s.oomKilled || (s.kernelOomKills ?? 0) > 0) return 'oom';
+  if (s.exitCode === 0 && s.agentResult && !s.agentResult.is_error) return 'ok';
+  return 'failed';
 }

@@ -19,8 +19,8 @@ describe('decideStatus', () => {
     expect(decideStatus({ ...base, exitCode: 1, oomKilled: false, kernelOomKills: 1 })).toBe('oom');
     expect(decideStatus({ ...base, exitCode: 1, oomKilled: null, kernelOomKills: null })).toBe('failed');
   });
-  it('keeps a run ok whose agent finished although a tool process was OOM-killed', () => {
-    expect(decideStatus({ ...base, kernelOomKills: 2 })).toBe('ok');
-    expect(decideStatus({ ...base, agentResult: { is_error: true }, kernelOomKills: 2 })).toBe('oom');
+  it('calls a run oom when a tool process was OOM-killed even though the agent finished', () => {
+    expect(decideStatus({ ...base, kernelOomKills: 2 })).toBe('oom');
+    expect(decideStatus({ ...base, kernelOomKills: 0 })).toBe('ok');
   });
 });
