@@ -8,7 +8,7 @@ import type { Db } from '../db/open.js';
 import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
 import { inspectContainer, podman, PODMAN, removeContainer, type ContainerInspect } from '../podman/client.js';
-import { sessionTracePaths, startTraceWatch, type TraceWatch } from '../ingest/index.js';
+import { sessionTracePaths, startTraceWatch } from '../ingest/index.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, startSampler, takeHostSnapshot, type SamplerSummary } from '../sampler/index.js';
 import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
 import type { LaunchSpec } from './spec.js';
@@ -111,10 +111,6 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   insertRunningRow(db, spec, runDir, prompt, startedAt);
   req.hooks?.afterStart?.({ containerName: spec.containerName, runId: spec.runId, runDir });
   log(`run ${spec.runId}: ${spec.image} (${spec.profile.name}), folder ${runDir}`);
-  // The trace goes into the database while the agent writes it, so a crash of agentpod loses little.
-  const traceWatch: TraceWatch = await startTraceWatch(db, sessionTracePaths(tracePath), {
-    onError: (e) => log(`run ${spec.runId}: trace ingest: ${e.message}`),
-  });
 
   let timedOut = false;
   let interruptedBy: string | null = null;
@@ -139,6 +135,11 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     }));
   // Slow (systeminformation), so off the launch path; cached per process.
   const hostSnapshot = takeHostSnapshot(db, spec.runId).catch((e: Error) => log(`run ${spec.runId}: host snapshot failed: ${e.message}`));
+  // The trace goes into the database while the agent writes it, so a crash of agentpod loses little. Started
+  // after the launch: the file appears only once the agent runs.
+  const traceWatching = startTraceWatch(db, sessionTracePaths(tracePath), {
+    onError: (e) => log(`run ${spec.runId}: trace ingest: ${e.message}`),
+  });
   let clientDone = false;
   const clientExit = child.finally(() => {
     clientDone = true;
@@ -208,11 +209,14 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   }
 
   try {
-    await traceWatch.flush();
+    const traceWatch = await traceWatching;
+    try {
+      await traceWatch.flush();
+    } finally {
+      await traceWatch.close();
+    }
   } catch (e) {
     error ??= `trace ingest failed: ${(e as Error).message}`;
-  } finally {
-    await traceWatch.close();
   }
   if (existsSync(tracePath)) {
     copyFileSync(tracePath, join(runDir, 'trace.jsonl'));
