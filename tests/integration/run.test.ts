@@ -1,5 +1,5 @@
 // `agentpod run` for real: rootless podman as the test user, the real Claude Code CLI, the scripted API.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,14 +141,27 @@ describe('agentpod run', () => {
     expect(existsSync(outcome.tracePath)).toBe(true);
   });
 
-  it('mounts a claude binary that lives outside the shared paths (a project node_modules)', async () => {
-    const bundled = join(repoRoot, 'node_modules', '.bin', 'claude');
-    const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--claude', bundled, '--json', 'hello'], { env: api.env });
-    expect(r.exitCode, String(r.stderr)).toBe(0);
-    const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
-    const argv = JSON.parse(readFileSync(join(outcome.runDir, 'argv.json'), 'utf8')) as string[];
-    const binDir = join(repoRoot, 'node_modules', '@anthropic-ai', 'claude-code', 'bin');
-    expect(argv).toContain(`${binDir}:${binDir}:ro`);
+  it('mounts a claude binary that lives outside the shared paths (like a project node_modules)', async () => {
+    // /var/tmp is outside the shared paths wherever this checkout lives (it may itself be under /tmp or /home).
+    const outside = mkdtempSync('/var/tmp/agentpod-claude-');
+    try {
+      chmodSync(outside, 0o755);
+      const bundled = realpathSync(join(repoRoot, 'node_modules', '.bin', 'claude'));
+      const claude = join(outside, 'claude');
+      try {
+        linkSync(bundled, claude);
+      } catch {
+        copyFileSync(bundled, claude); // another filesystem
+      }
+      const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--claude', claude, '--json', 'hello'], { env: api.env });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
+      const argv = JSON.parse(readFileSync(join(outcome.runDir, 'argv.json'), 'utf8')) as string[];
+      expect(argv).toContain(`${outside}:${outside}:ro`);
+      expect(argv).toContain(claude);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('SIGINT stops and removes the container and records the run as interrupted', async () => {
