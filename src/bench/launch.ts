@@ -6,22 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options, type Result } from 'execa';
 import { isRoot, lookupUser } from '../as-user.js';
-import { parseScript } from '../mockapi/script.js';
+import { loadScript } from '../mockapi/script.js';
 import { startMockApi } from '../mockapi/server.js';
 import { packageRoot } from '../package-root.js';
 import { claudeProjectDirName } from '../paths.js';
 import type { Bench, BenchFigure } from './figures.js';
-import { median, ratio, timeMs } from './stats.js';
+import { alternate, elapsedMs, median, ratio } from './stats.js';
 
-/** The same two turns the integration test plays: one Bash tool call, then a closing text. */
-const SCRIPT = `
-turns:
-  - content:
-      - { type: text, text: "Looking around." }
-      - { type: tool_use, name: Bash, input: { command: "pwd && echo hello > made-by-agent.txt" } }
-  - content:
-      - { type: text, text: "Done." }
-`;
+/** The same two turns the run integration test plays. */
+const SCRIPT_FILE = join(packageRoot, 'traces', 'scripts', 'hello-file.yaml');
 
 const CLI = join(packageRoot, 'dist', 'cli.js');
 
@@ -76,14 +69,28 @@ function freshRawArgv(template: string[]): string[] {
   return argv;
 }
 
-function mustSucceed(what: string, r: Result): void {
+export function mustSucceed(what: string, r: Result): Result {
   if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+  return r;
+}
+
+/**
+ * The raw baseline: the given `podman run` argv by hand, output to a file as agentpod's goes to stdout.jsonl.
+ * Returns its time; the container's removal afterwards is not counted (agentpod's is, inside its time).
+ */
+export async function timedRawRun(user: BenchUser, podmanBin: string, argv: string[], env: Record<string, string>, stdoutFile: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const r = await runAsBenchUser(user, podmanBin, argv, env, { stdout: { file: stdoutFile } });
+  const ms = elapsedMs(started);
+  mustSucceed('raw podman run', r);
+  await runAsBenchUser(user, podmanBin, ['rm', '-f', '--ignore', argv[argv.indexOf('--name') + 1]], env);
+  return ms;
 }
 
 export const runLaunchBench: Bench = async ({ quick }) => {
   const runs = quick ? 3 : 7;
   const user = benchUser();
-  const api = await startMockApi(parseScript(SCRIPT, 'launch bench script'));
+  const api = await startMockApi(loadScript(SCRIPT_FILE));
   const env = { ANTHROPIC_BASE_URL: api.url, ANTHROPIC_API_KEY: 'sk-agentpod-bench', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' };
   const dataDir = benchTempDir(user, 'agentpod-bench-data-');
   const workdir = benchTempDir(user, 'agentpod-bench-work-');
@@ -96,34 +103,12 @@ export const runLaunchBench: Bench = async ({ quick }) => {
     const dry = await runAsBenchUser(user, process.execPath, [CLI, 'run', '--dry-run', '--json', '--workdir', workdir, prompt], env);
     mustSucceed('agentpod run --dry-run', dry);
     const [podmanBin, ...template] = (JSON.parse(String(dry.stdout)) as { argv: string[] }).argv;
-    const rawRun = async () => {
-      const argv = freshRawArgv(template);
-      const name = argv[valueAfter(argv, '--name')];
-      const started = process.hrtime.bigint();
-      // Output goes to a file, as agentpod's does (stdout.jsonl).
-      const r = await runAsBenchUser(user, podmanBin, argv, env, { stdout: { file: join(workdir, 'raw-stdout.jsonl') } });
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      mustSucceed('raw podman run', r);
-      // agentpod removes its container inside its time; the raw baseline gets its removal for free.
-      await runAsBenchUser(user, podmanBin, ['rm', '-f', '--ignore', name], env);
-      return ms;
-    };
+    const rawRun = () => timedRawRun(user, podmanBin, freshRawArgv(template), env, join(workdir, 'raw-stdout.jsonl'));
 
     // Warm-up (not counted): the first agentpod run imports the base image and sweeps; caches fill.
     await agentpodRun();
     await rawRun();
-    const agentpodMs: number[] = [];
-    const rawMs: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      // Alternate who goes first, so a drift in machine load hits both sides alike.
-      if (i % 2 === 0) {
-        agentpodMs.push(await timeMs(agentpodRun));
-        rawMs.push(await rawRun());
-      } else {
-        rawMs.push(await rawRun());
-        agentpodMs.push(await timeMs(agentpodRun));
-      }
-    }
+    const { subjectMs: agentpodMs, baselineMs: rawMs } = await alternate(runs, agentpodRun, rawRun);
     const value = median(agentpodMs);
     const baseline = median(rawMs);
     const figure: BenchFigure = {

@@ -51,3 +51,22 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   return elapsedMs(start);
 }
+
+/**
+ * Times two sides `runs` times each, alternating which goes first so that a drift in machine load hits both
+ * alike. `subject` is timed here; `baseline` returns its own time (it may leave cleanup out of it).
+ */
+export async function alternate(runs: number, subject: () => Promise<unknown>, baseline: () => Promise<number>): Promise<{ subjectMs: number[]; baselineMs: number[] }> {
+  const subjectMs: number[] = [];
+  const baselineMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      subjectMs.push(await timeMs(subject));
+      baselineMs.push(await baseline());
+    } else {
+      baselineMs.push(await baseline());
+      subjectMs.push(await timeMs(subject));
+    }
+  }
+  return { subjectMs, baselineMs };
+}

@@ -14,8 +14,8 @@ import { PODMAN } from '../podman/client.js';
 import { helperRunArgv } from '../swebench/helper-container.js';
 import { fixedImageName } from '../swebench/image-name.js';
 import type { Bench, BenchFigure } from './figures.js';
-import { benchTempDir, benchUser, runAsBenchUser, type BenchUser } from './launch.js';
-import { median, ratio, timeMs } from './stats.js';
+import { benchTempDir, benchUser, mustSucceed, runAsBenchUser, timedRawRun, type BenchUser } from './launch.js';
+import { alternate, median, ratio, timeMs } from './stats.js';
 import { buildTestbedImageAs, calcImageSpec, manyFilesImageSpec } from './test-images.js';
 
 /** Fixes the seeded bug: the warm launch includes a real patch capture. */
@@ -29,11 +29,6 @@ turns:
 
 const CLI = join(packageRoot, 'dist', 'cli.js');
 
-function check(what: string, r: Result): Result {
-  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
-  return r;
-}
-
 const lastJson = <T>(r: Result) => JSON.parse(String(r.stdout).trim().split('\n').pop()!) as T;
 
 async function warmLaunchFigure(user: BenchUser, runs: number, tag: string): Promise<BenchFigure> {
@@ -42,35 +37,17 @@ async function warmLaunchFigure(user: BenchUser, runs: number, tag: string): Pro
   const dataDir = benchTempDir(user, 'agentpod-bench-swe-');
   const sessions: string[] = [];
   try {
-    const launch = async () => sessions.push(lastJson<{ sessionId: string }>(check('agentpod swebench', await runAsBenchUser(user, process.execPath, [CLI, 'swebench', '--data-dir', dataDir, '--image', tag, '--json'], env))).sessionId);
+    const launch = async () => sessions.push(lastJson<{ sessionId: string }>(mustSucceed('agentpod swebench', await runAsBenchUser(user, process.execPath, [CLI, 'swebench', '--data-dir', dataDir, '--image', tag, '--json'], env))).sessionId);
     const raw = async () => {
-      const dry = check('agentpod swebench --dry-run', await runAsBenchUser(user, process.execPath, [CLI, 'swebench', '--data-dir', dataDir, '--image', tag, '--dry-run', '--json'], env));
+      const dry = mustSucceed('agentpod swebench --dry-run', await runAsBenchUser(user, process.execPath, [CLI, 'swebench', '--data-dir', dataDir, '--image', tag, '--dry-run', '--json'], env));
       const [podmanBin, ...argv] = lastJson<{ argv: string[] }>(dry).argv;
-      const name = argv[argv.indexOf('--name') + 1];
       sessions.push(argv[argv.indexOf('--session-id') + 1]);
-      const started = process.hrtime.bigint();
-      const r = await runAsBenchUser(user, podmanBin, argv, env, { stdout: { file: join(dataDir, 'raw-stdout.jsonl') } });
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      check('raw podman run', r);
-      // agentpod removes its container inside its time; the raw side's removal is not counted.
-      await runAsBenchUser(user, podmanBin, ['rm', '-f', '--ignore', name], env);
-      return ms;
+      return timedRawRun(user, podmanBin, argv, env, join(dataDir, 'raw-stdout.jsonl'));
     };
     // Warm-up, not counted: the first launch makes the fixed image and caches /issue.md.
     await launch();
     await raw();
-    const agentpodMs: number[] = [];
-    const rawMs: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      // Alternate who goes first, so a drift in machine load hits both sides alike.
-      if (i % 2 === 0) {
-        agentpodMs.push(await timeMs(launch));
-        rawMs.push(await raw());
-      } else {
-        rawMs.push(await raw());
-        agentpodMs.push(await timeMs(launch));
-      }
-    }
+    const { subjectMs: agentpodMs, baselineMs: rawMs } = await alternate(runs, launch, raw);
     const value = median(agentpodMs);
     const baseline = median(rawMs);
     return {
@@ -103,9 +80,9 @@ async function fixFigure(user: BenchUser, files: number, samples: number, tag: s
   for (let i = 0; i < samples; i++) {
     // A cold fix each time: no fixed image to reuse.
     await runAsBenchUser(user, PODMAN, ['rmi', '--ignore', fixed], {});
-    const r = check('agentpod images fix', await runAsBenchUser(user, process.execPath, [CLI, 'images', 'fix', tag, '--json'], {}));
+    const r = mustSucceed('agentpod images fix', await runAsBenchUser(user, process.execPath, [CLI, 'images', 'fix', tag, '--json'], {}));
     fixMs.push(lastJson<{ seconds: number }>(r).seconds * 1000);
-    startMs.push(await timeMs(async () => check('podman run --rm', await runAsBenchUser(user, PODMAN, bareRun, {}))));
+    startMs.push(await timeMs(async () => mustSucceed('podman run --rm', await runAsBenchUser(user, PODMAN, bareRun, {}))));
   }
   const value = median(fixMs);
   const baseline = median(startMs);

@@ -7,14 +7,7 @@ import type { MockApiServer } from '../../src/mockapi/server.js';
 import { startScriptedApi } from '../helpers/mock.js';
 import { agentpod, isRoot, podmanAsTestUser, repoRoot, testUser, userTempDir } from '../helpers/user.js';
 
-const SCRIPT = `
-turns:
-  - content:
-      - { type: text, text: "Looking around." }
-      - { type: tool_use, name: Bash, input: { command: "pwd && echo hello > made-by-agent.txt" } }
-  - content:
-      - { type: text, text: "Done." }
-`;
+const SCRIPT = readFileSync(join(repoRoot, 'traces', 'scripts', 'hello-file.yaml'), 'utf8');
 
 const LOOK_SCRIPT = `
 turns:
