@@ -140,6 +140,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   const traceWatching = startTraceWatch(db, sessionTracePaths(tracePath), {
     onError: (e) => log(`run ${spec.runId}: trace ingest: ${e.message}`),
   });
+  traceWatching.catch(() => {}); // awaited (and its failure recorded) after the exit; never an unhandled rejection
   let clientDone = false;
   const clientExit = child.finally(() => {
     clientDone = true;
