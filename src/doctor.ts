@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import { podmanJson } from './podman/client.js';
+import { podmanInfo } from './podman/client.js';
 import { chooseRuntime, resolveClaude } from './run/resolve.js';
 import { SHARED_PATHS_RW, SYSTEM_PATHS_RO } from './run/spec.js';
 
@@ -32,17 +32,6 @@ export interface DoctorFacts {
   runtimesOnPath: string[];
   claude: { path: string; shared: boolean } | { error: string };
   credentials: { env: string[]; file: boolean };
-}
-
-interface PodmanInfo {
-  host: {
-    cgroupVersion: string;
-    cgroupControllers: string[] | null;
-    ociRuntime: { name: string };
-    security: { rootless: boolean };
-  };
-  store: { graphDriverName: string };
-  version: { Version: string };
 }
 
 function hasSubIdRange(file: string, user: string, uid: number): boolean {
@@ -78,7 +67,7 @@ export async function gatherFacts(): Promise<DoctorFacts> {
   const info = userInfo();
   let podman: DoctorFacts['podman'];
   try {
-    const p = await podmanJson<PodmanInfo>(['info', '--format', 'json']);
+    const p = await podmanInfo();
     podman = {
       version: p.version.Version,
       rootless: p.host.security.rootless,

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { isRoot } from '../as-user.js';
 import { packageRoot } from '../package-root.js';
 import type { TestbedImageSpec } from '../testbed-image.js';
-import { runAsBenchUser, type BenchUser } from './launch.js';
+import { mustSucceed, runAsBenchUser, type BenchUser } from './launch.js';
 
 // The compiled module, also when this file is loaded from source by the tests.
 const BUILD_SCRIPT = `
@@ -24,8 +24,7 @@ export async function buildTestbedImageAs(user: BenchUser, spec: TestbedImageSpe
     writeFileSync(specFile, JSON.stringify(spec));
     if (isRoot()) chownSync(dir, user.uid, user.gid);
     if (isRoot()) chownSync(specFile, user.uid, user.gid);
-    const r = await runAsBenchUser(user, process.execPath, ['--input-type=module', '-e', BUILD_SCRIPT, specFile], {});
-    if (r.exitCode !== 0) throw new Error(`building image ${spec.tag} failed: ${String(r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+    const r = mustSucceed(`building image ${spec.tag}`, await runAsBenchUser(user, process.execPath, ['--input-type=module', '-e', BUILD_SCRIPT, specFile], {}));
     return String(r.stdout).trim();
   } finally {
     rmSync(dir, { recursive: true, force: true });

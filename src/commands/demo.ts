@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { formatBytes } from '../units.js';
 import { openStore, resolveStore, withStoreOptions, type StoreArgs } from './common.js';
-import { abortOnSignals, EXIT_BY_STATUS } from './run.js';
+import { abortOnSignals, EXIT_BY_STATUS, outcomeLine } from './run.js';
 
 interface DemoArgs extends StoreArgs {
   'as-user': string;
@@ -50,7 +50,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       const row = db.prepare('SELECT peak_memory_bytes, sample_source, sample_count FROM runs WHERE id = ?').get(outcome.runId) as Record<string, unknown>;
       process.stdout.write(
         [
-          `\nrun ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)`,
+          `\n${outcomeLine(outcome)}`,
           outcome.error ? `error: ${outcome.error}` : null,
           outcome.agentResult?.result ? `agent: ${outcome.agentResult.result}` : null,
           `\npatch (${patch === null ? 'none' : `${Buffer.byteLength(patch)} bytes`}):\n${patch ?? ''}`,

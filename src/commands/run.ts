@@ -83,6 +83,11 @@ export function abortOnSignals(): AbortController {
 
 export const EXIT_BY_STATUS: Record<RunOutcome['status'], number> = { ok: 0, failed: 1, oom: 3, timeout: 4, interrupted: 130 };
 
+/** The first line a launching command prints about its run. */
+export function outcomeLine(outcome: RunOutcome): string {
+  return `run ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)`;
+}
+
 interface RunArgs extends LaunchArgs {
   prompt?: string;
   'prompt-file'?: string;
@@ -161,7 +166,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (args.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
     else {
       process.stdout.write(
-        `run ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)\n` +
+        `${outcomeLine(outcome)}\n` +
           (outcome.agentResult?.result ? `result: ${outcome.agentResult.result.split('\n')[0].slice(0, 200)}\n` : '') +
           (outcome.error ? `error: ${outcome.error}\n` : '') +
           `folder: ${outcome.runDir}\ntrace:  ${outcome.tracePath}\n`,

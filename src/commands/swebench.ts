@@ -8,7 +8,7 @@ import { loadTemplate } from '../swebench/prompt.js';
 import { pickTask, readTasksFile } from '../swebench/task.js';
 import { prepareTrial, runTrial, taskImage, trialSpec, type TrialLaunch } from '../swebench/trial.js';
 import { openStore, resolveStore } from './common.js';
-import { abortOnSignals, EXIT_BY_STATUS, profileFromArgs, rootlessGuard, withLaunchOptions, type LaunchArgs } from './run.js';
+import { abortOnSignals, EXIT_BY_STATUS, outcomeLine, profileFromArgs, rootlessGuard, withLaunchOptions, type LaunchArgs } from './run.js';
 
 interface SwebenchArgs extends LaunchArgs {
   task?: string;
@@ -60,7 +60,7 @@ export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
     if (args.json) process.stdout.write(`${JSON.stringify({ ...outcome, fix })}\n`);
     else {
       process.stdout.write(
-        `run ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)\n` +
+        `${outcomeLine(outcome)}\n` +
           (outcome.patch ? `patch: ${outcome.patch.bytes} bytes, ${outcome.patch.files} file(s) changed\n` : 'patch: none taken\n') +
           (outcome.error ? `error: ${outcome.error}\n` : '') +
           `folder: ${outcome.runDir}\n`,

@@ -35,6 +35,22 @@ export async function podmanJson<T>(args: string[]): Promise<T> {
   return JSON.parse(await podman(args)) as T;
 }
 
+/** The parts of `podman info --format json` agentpod reads (doctor, host snapshots). */
+export interface PodmanInfo {
+  host: {
+    cgroupVersion: string;
+    cgroupControllers: string[] | null;
+    ociRuntime: { name: string };
+    security: { rootless: boolean };
+  };
+  store: { graphDriverName: string };
+  version: { Version: string };
+}
+
+export function podmanInfo(): Promise<PodmanInfo> {
+  return podmanJson<PodmanInfo>(['info', '--format', 'json']);
+}
+
 export interface ContainerState {
   Status: string;
   Running: boolean;

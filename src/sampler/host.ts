@@ -2,13 +2,7 @@
 // `podman info`. Gathered once per process (a batch runs many trials on the same host), stored per run.
 import si from 'systeminformation';
 import type { Db } from '../db/open.js';
-import { podmanJson } from '../podman/client.js';
-
-interface PodmanInfo {
-  host?: { cgroupVersion?: string; ociRuntime?: { name?: string } };
-  store?: { graphDriverName?: string };
-  version?: { Version?: string };
-}
+import { podmanInfo } from '../podman/client.js';
 
 export interface HostFacts {
   cpuModel: string | null;
@@ -42,7 +36,7 @@ export async function gatherHostFacts(): Promise<HostFacts> {
     settle('cpu', raw, () => si.cpu()),
     settle('mem', raw, () => si.mem()),
     settle('os', raw, () => si.osInfo()),
-    settle('podman', raw, () => podmanJson<PodmanInfo>(['info', '--format', 'json'])),
+    settle('podman', raw, podmanInfo),
   ]);
   return {
     cpuModel: cpu ? `${cpu.manufacturer} ${cpu.brand}`.trim() : null,

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { startScriptedApi } from '../helpers/mock.js';
-import { agentpod, podmanAsTestUser, userTempDir } from '../helpers/user.js';
+import { agentpod, containersOfRun, userTempDir } from '../helpers/user.js';
 
 const MiB = 2 ** 20;
 
@@ -39,12 +39,6 @@ function runRow(runId: string): Record<string, unknown> {
   }
 }
 
-async function containersOf(runId: string): Promise<string> {
-  const ps = await podmanAsTestUser(['ps', '-a', '-q', '--filter', `label=agentpod.run-id=${runId}`]);
-  expect(ps.exitCode).toBe(0);
-  return String(ps.stdout).trim();
-}
-
 async function run(limits: string[]): Promise<{ exitCode: number | undefined; row: Record<string, unknown>; stderr: string }> {
   const workdir = userTempDir('agentpod-cgroup2-work-');
   const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, ...limits, '--json', 'allocate a gigabyte'], { env: api.env });
@@ -67,13 +61,13 @@ describe('agentpod run under enforced cgroup v2 limits', () => {
     expect(kernelPeak).toBeGreaterThan(200 * MiB);
     expect(kernelPeak).toBeLessThanOrEqual(256 * MiB);
     expect(Math.abs((row.peak_memory_bytes as number) - kernelPeak) / kernelPeak).toBeLessThanOrEqual(0.01);
-    expect(await containersOf(String(row.id))).toBe('');
+    expect(await containersOfRun(String(row.id))).toEqual([]);
   });
 
   it('records an agent that does not fit in --memory 32m as oom, exit code 3, no container left', async () => {
     const { exitCode, row, stderr } = await run(['--memory', '32m']);
     expect(exitCode, stderr).toBe(3);
     expect(row).toMatchObject({ status: 'oom', limits_enforced: 1 });
-    expect(await containersOf(String(row.id))).toBe('');
+    expect(await containersOfRun(String(row.id))).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { execa, type Options, type ResultPromise } from 'execa';
 import { logNormalSizes, writeSyntheticCorpus, type CorpusExpectation } from '../../src/ingest/synthetic.js';
 import { isAgentpodAlive } from '../../src/run/sweep.js';
-import { LABEL_OWNER_PID, LABEL_RUN_ID } from '../../src/run/spec.js';
+import { LABEL_OWNER_PID } from '../../src/run/spec.js';
 import { cliPath, podmanAsTestUser } from '../helpers/user.js';
 
 /** Rows lost or duplicated compared with a clean ingest; the reporter sums them over all cases. */
@@ -69,12 +69,6 @@ export async function leakedContainers(): Promise<string[]> {
 }
 
 /** Names of the containers of one run, whether or not their owner lives. */
-export async function containersOfRun(runId: string): Promise<string[]> {
-  const ps = await podmanAsTestUser(['ps', '-a', '--filter', `label=${LABEL_RUN_ID}=${runId}`, '--format', '{{.Names}}']);
-  if (ps.exitCode !== 0) throw new Error(`podman ps failed: ${String(ps.stderr)}`);
-  return String(ps.stdout).split('\n').filter(Boolean);
-}
-
 export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { startScriptedApi } from '../helpers/mock.js';
-import { agentpod, podmanAsTestUser, userTempDir } from '../helpers/user.js';
-import { completeLines, containersOfRun, waitFor } from './helpers.js';
+import { agentpod, containersOfRun, podmanAsTestUser, userTempDir } from '../helpers/user.js';
+import { completeLines, waitFor } from './helpers.js';
 
 /** The agent writes a marker, then sleeps: once the marker is there, the run is in the middle of a tool call. */
 const SLEEPY_SCRIPT = `

@@ -1,34 +1,17 @@
 // Runs a host-sharing container with the built sampler attached (tests/integration/sampler-child.mjs) as the
 // test user, and hands back the sampler's summary, the run row and the stored samples.
 import { randomUUID } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { execa } from 'execa';
+import { BASE_IMAGE } from '../../src/podman/image.js';
 import { chooseRuntime } from '../../src/run/resolve.js';
 import { SYSTEM_PATHS_RO } from '../../src/run/spec.js';
 import type { SamplerSummary } from '../../src/sampler/index.js';
-import { podmanAsTestUser, repoRoot, runAsTestUser, userTempDir } from './user.js';
-
-export const EMPTY_IMAGE = 'localhost/agentpod-test/empty:1';
+import { repoRoot, runAsTestUser, userTempDir } from './user.js';
 
 /** Pure cgroup v2 (what real users have); false on v1 and hybrid hosts such as the CI machine. */
 export const isPureCgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
-
-/** An empty image: host sharing brings /usr, /lib, /etc and the rest (no registry needed). */
-export async function ensureEmptyImage(): Promise<string> {
-  if ((await podmanAsTestUser(['image', 'exists', EMPTY_IMAGE])).exitCode === 0) return EMPTY_IMAGE;
-  const dir = userTempDir('agentpod-empty-image-');
-  try {
-    const tarball = join(dir, 'empty.tar');
-    await execa('tar', ['--owner=0', '--group=0', '-cf', tarball, '--files-from', '/dev/null']);
-    const imported = await podmanAsTestUser(['import', '--quiet', tarball, EMPTY_IMAGE]);
-    if (imported.exitCode !== 0) throw new Error(`podman import failed: ${String(imported.stderr)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return EMPTY_IMAGE;
-}
 
 export interface SampledRunRequest {
   /** Passed to podman (--memory) and recorded as the run's requested limit. */
@@ -53,7 +36,6 @@ export interface SampledRun {
 }
 
 export async function sampledRun(req: SampledRunRequest): Promise<SampledRun> {
-  const image = await ensureEmptyImage();
   const dataDir = userTempDir('agentpod-sampler-');
   const dbPath = join(dataDir, 'agentpod.db');
   const runId = randomUUID();
@@ -69,7 +51,7 @@ export async function sampledRun(req: SampledRunRequest): Promise<SampledRun> {
     req.memoryBytes ? String(req.memoryBytes) : '-', req.cpus ? String(req.cpus) : '-', String(req.intervalMs ?? 100),
     '--',
     '--userns=keep-id', '--network=host', ...(runtime ? ['--runtime', runtime] : []), ...limits, ...mounts,
-    image, 'python3', '-c', req.python,
+    BASE_IMAGE, 'python3', '-c', req.python, // the child imports it when missing; host sharing brings the rest
   ]);
   if (child.exitCode !== 0) throw new Error(`sampler-child failed (${child.exitCode}): ${String(child.stderr)}`);
   const out = JSON.parse(String(child.stdout).trim().split('\n').pop()!);

@@ -5,6 +5,7 @@ import { chownSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type Options, type Result } from 'execa';
+import { LABEL_RUN_ID } from '../../src/run/spec.js';
 
 export const isRoot = process.getuid?.() === 0;
 export const testUserName = isRoot ? (process.env.AGENTPOD_TEST_USER ?? 'agentpod') : (process.env.USER ?? '');
@@ -50,4 +51,11 @@ export function agentpod(args: string[], options: Options = {}): Promise<Result>
 
 export function podmanAsTestUser(args: string[], options: Options = {}): Promise<Result> {
   return runAsTestUser('podman', args, options);
+}
+
+/** Names of the test user's containers, running or not, labelled with this run id. */
+export async function containersOfRun(runId: string): Promise<string[]> {
+  const ps = await podmanAsTestUser(['ps', '-a', '--filter', `label=${LABEL_RUN_ID}=${runId}`, '--format', '{{.Names}}']);
+  if (ps.exitCode !== 0) throw new Error(`podman ps failed: ${String(ps.stderr)}`);
+  return String(ps.stdout).split('\n').filter(Boolean);
 }

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { startScriptedApi } from '../helpers/mock.js';
-import { agentpod, isRoot, podmanAsTestUser, repoRoot, testUser, userTempDir } from '../helpers/user.js';
+import { agentpod, containersOfRun, isRoot, podmanAsTestUser, repoRoot, testUser, userTempDir } from '../helpers/user.js';
 
 const SCRIPT = readFileSync(join(repoRoot, 'traces', 'scripts', 'hello-file.yaml'), 'utf8');
 
@@ -48,12 +48,6 @@ afterAll(async () => {
 const db = () => new Database(join(dataDir, 'agentpod.db'), { readonly: true });
 type RunRow = Record<string, unknown> & { id: string; status: string; session_id: string; run_dir: string };
 
-async function containersOf(runId: string): Promise<string> {
-  const ps = await podmanAsTestUser(['ps', '-a', '--filter', `label=agentpod.run-id=${runId}`, '--format', '{{.Names}}']);
-  expect(ps.exitCode).toBe(0);
-  return String(ps.stdout).trim();
-}
-
 describe('agentpod run', () => {
   it('runs the real agent in the container, records the run, the stream and the trace named by the session id', async () => {
     const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--profile', 'small', '--json', 'Say hello in a file.'], { env: api.env });
@@ -80,7 +74,7 @@ describe('agentpod run', () => {
     expect(JSON.parse(readFileSync(join(row.run_dir, 'argv.json'), 'utf8'))).toContain('--userns=keep-id');
     // Secrets travel by name only.
     expect(readFileSync(join(row.run_dir, 'argv.json'), 'utf8')).not.toContain('sk-agentpod-test');
-    expect(await containersOf(outcome.runId)).toBe('');
+    expect(await containersOfRun(outcome.runId)).toEqual([]);
 
     // The trace is in the database by the time the run is recorded, linked to the run by its session id.
     const traceLines = readFileSync(expectedTrace, 'utf8').split('\n').filter(Boolean).length;
@@ -169,14 +163,14 @@ describe('agentpod run', () => {
       if (candidate && slowApi.server.requests.some((q) => q.conversation === 'main')) row = candidate;
     }
     expect(row, 'the run never started').toBeDefined();
-    expect(await containersOf(row!.id)).not.toBe('');
+    expect(await containersOfRun(row!.id)).not.toEqual([]);
     process.kill(row!.owner_pid as number, 'SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);
     const after = db().prepare('SELECT * FROM runs WHERE id = ?').get(row!.id) as RunRow;
     expect(after.status).toBe('interrupted');
     expect(after.signal).toBe('SIGINT');
-    expect(await containersOf(row!.id)).toBe('');
+    expect(await containersOfRun(row!.id)).toEqual([]);
   });
 
   it('stops a run at its timeout and records it', async () => {
@@ -186,7 +180,7 @@ describe('agentpod run', () => {
     expect(outcome.status).toBe('timeout');
     expect(outcome.timedOut).toBe(true);
     expect(outcome.durationMs).toBeLessThan(4000 + 10_000 + 5000);
-    expect(await containersOf(outcome.runId)).toBe('');
+    expect(await containersOfRun(outcome.runId)).toEqual([]);
   });
 });
 
@@ -199,11 +193,11 @@ describe('leftovers and bad input', () => {
       'localhost/agentpod/base:1', 'true',
     ]);
     expect(created.exitCode, String(created.stderr)).toBe(0);
-    expect(await containersOf('leftover')).not.toBe('');
+    expect(await containersOfRun('leftover')).not.toEqual([]);
     const r = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, 'hello'], { env: api.env });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(r.stderr).toMatch(/removed 1 leftover container/);
-    expect(await containersOf('leftover')).toBe('');
+    expect(await containersOfRun('leftover')).toEqual([]);
   });
 
   it('rejects a bad profile with one line naming file and key, exit 2, and records nothing', async () => {

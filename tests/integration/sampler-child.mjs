@@ -1,16 +1,18 @@
 // Runs one container with the built sampler attached, the way execute.ts wires it, as the user that owns
 // the container (the sampler inspects it through that user's podman):
 //   node sampler-child.mjs DB_PATH RUN_ID CONTAINER_NAME MEMORY_LIMIT_BYTES|- CPUS|- INTERVAL_MS -- PODMAN_RUN_ARGS...
-// It inserts a minimal run row, starts the sampler, runs `podman run --name CONTAINER_NAME ...` attached, stops
+// It makes sure agentpod's empty base image exists (in this user's store), inserts a minimal run row, starts the sampler, runs `podman run --name CONTAINER_NAME ...` attached, stops
 // the sampler after the container exited and before `podman rm`, and prints the summary as one JSON line.
 import { execa } from 'execa';
 import { openDb } from '../../dist/db/open.js';
+import { ensureBaseImage } from '../../dist/podman/image.js';
 import { startSampler, takeHostSnapshot } from '../../dist/sampler/index.js';
 
 const [dbPath, runId, containerName, memory, cpus, intervalMs, separator, ...runArgs] = process.argv.slice(2);
 if (separator !== '--') throw new Error('usage: sampler-child.mjs DB RUN_ID NAME MEMORY CPUS INTERVAL_MS -- PODMAN_RUN_ARGS...');
 const orNull = (v) => (v === '-' ? null : Number(v));
 
+await ensureBaseImage();
 const db = openDb(dbPath);
 db.prepare(
   `INSERT INTO runs (id, status, started_at, image, profile, memory_limit_bytes, cpus, workdir, share_mode, session_id,
