@@ -44,3 +44,28 @@ while [ "$dir" != "/" ]; do
   fi
   dir="$(dirname "$dir")"
 done
+
+# Native rootless overlay instead of podman's silent vfs default: vfs copies the whole image for every
+# container and commit (measured on a 1 GB image: 10-19 s per keep-id launch on vfs, 0.23 s warm on overlay).
+# Only where the kernel mounts overlay in a user namespace, and never over an existing store of another driver.
+uid="$(id -u "$user")"
+home="$(getent passwd "$user" | cut -d: -f6)"
+conf="$home/.config/containers/storage.conf"
+if [ -e "$conf" ]; then
+  echo "setup: $conf exists; leaving $user's storage settings as they are"
+elif ! runuser -u "$user" -- bash -c 'd=$(mktemp -d) && mkdir "$d"/{l,u,w,m} && unshare --user --map-root-user --mount mount -t overlay overlay -o "lowerdir=$d/l,upperdir=$d/u,workdir=$d/w" "$d/m"; r=$?; rm -rf "$d"; exit $r' 2>/dev/null; then
+  echo "setup: this kernel cannot mount overlay in a user namespace; $user's podman keeps the vfs driver (slow: every container start copies the image)"
+elif [ -d "$home/.local/share/containers/storage/vfs" ]; then
+  echo "setup: $user's podman store already holds vfs images; to switch to overlay, run as $user: podman system reset, then rerun setup"
+else
+  install -d -o "$user" -g "$user" "$home/.config" "$home/.config/containers"
+  cat > "$conf" <<CONF
+# Written by agentpod's scripts/setup.sh: native rootless overlay (the kernel supports it here).
+[storage]
+driver = "overlay"
+runroot = "/tmp/podman-run-$uid/containers"
+graphroot = "$home/.local/share/containers/storage"
+CONF
+  chown "$user:$user" "$conf"
+  echo "setup: $user's podman uses native overlay storage ($conf)"
+fi

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { formatRows, type Column, type OutputFormat, type Row } from '../analysis/output.js';
-import { openDb, type Db } from '../db/open.js';
+import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { resolveStore, type StoreArgs } from './common.js';
 
@@ -29,8 +29,9 @@ export function printRows(rows: Row[], columns: Column[], format: OutputFormat):
 }
 
 /** The database, which must already exist (reading commands never create an empty one). */
-export function openExistingStore(args: StoreArgs, options: { readonly?: boolean } = {}): Db {
+export async function openExistingStore(args: StoreArgs, options: { readonly?: boolean } = {}): Promise<Db> {
   const { dbPath } = resolveStore(args);
+  const { openDb } = await import('../db/open.js');
   if (!existsSync(dbPath)) throw new UserError(`no database at ${dbPath} (agentpod run or agentpod ingest create it; or pass --db FILE)`);
   return openDb(dbPath, options);
 }

@@ -2,16 +2,9 @@ import { createHash } from 'node:crypto';
 import { totalmem, userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { buildMatrix, batchIdentity, parallelMemoryWarning, planBatch, trialLabel } from '../batch/matrix.js';
-import { BatchProgress } from '../batch/progress.js';
-import { runBatchPass } from '../batch/run-batch.js';
-import { batchTrials, beginBatch } from '../batch/state.js';
 import { ConfigError } from '../errors.js';
-import { loadTemplate } from '../swebench/prompt.js';
-import { readTasksFile } from '../swebench/task.js';
 import { openStore, resolveStore } from './common.js';
-import { abortOnSignals, profileFromArgs, rootlessGuard, withLaunchOptions, type LaunchArgs } from './run.js';
-import { trialLaunchFrom } from './swebench.js';
+import { abortOnSignals, profileFromArgs, rootlessGuard, trialLaunchFrom, withLaunchOptions, type LaunchArgs } from './launch.js';
 
 interface BatchArgs extends LaunchArgs {
   tasks: string;
@@ -50,7 +43,13 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     const profileNames = (args.profiles ?? args.profile).split(',').map((p) => p.trim()).filter(Boolean);
     if (profileNames.length === 0) throw new ConfigError('--profiles names no profile');
     if (new Set(profileNames).size !== profileNames.length) throw new ConfigError(`--profiles ${args.profiles}: a profile is named twice`);
-    const profiles = profileNames.map((profile) => profileFromArgs({ ...args, profile }));
+    const { buildMatrix, batchIdentity, parallelMemoryWarning, planBatch, trialLabel } = await import('../batch/matrix.js');
+    const { BatchProgress } = await import('../batch/progress.js');
+    const { runBatchPass } = await import('../batch/run-batch.js');
+    const { batchTrials, beginBatch } = await import('../batch/state.js');
+    const { loadTemplate } = await import('../swebench/prompt.js');
+    const { readTasksFile } = await import('../swebench/task.js');
+    const profiles = await Promise.all(profileNames.map((profile) => profileFromArgs({ ...args, profile })));
     const { tasks, text } = readTasksFile(args.tasks);
     const template = loadTemplate(args['prompt-template']);
     const tasksSha256 = createHash('sha256').update(text).digest('hex');
@@ -58,7 +57,7 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     const warning = parallelMemoryWarning(profiles, parallel, totalmem());
     if (warning) process.stderr.write(`agentpod: warning: ${warning}\n`);
 
-    const db = openStore(args);
+    const db = await openStore(args);
     const matrix = buildMatrix(tasks.map((t) => t.instanceId), profileNames, repeat);
     const plan = planBatch(matrix, batchTrials(db, batchId));
     const describe = `${matrix.length} trials (${tasks.length} instances × ${profileNames.length} profiles × ${repeat}): ${plan.finished.length} finished earlier, ${plan.toRun.length} to run${plan.retried ? ` (${plan.retried} interrupted before, run again)` : ''}`;

@@ -1,7 +1,8 @@
-// Options shared by commands that touch the data dir and database.
+// Options shared by commands that touch the data dir and database. The database module (a native addon) is
+// loaded only when a command opens it.
 import type { Argv } from 'yargs';
+import type { Db } from '../db/open.js';
 import { dataDir, dbPath } from '../paths.js';
-import { openDb, type Db } from '../db/open.js';
 
 export interface StoreArgs {
   'data-dir'?: string;
@@ -19,6 +20,7 @@ export function resolveStore(args: StoreArgs): { dataDir: string; dbPath: string
   return { dataDir: dir, dbPath: dbPath(dir, args.db) };
 }
 
-export function openStore(args: StoreArgs): Db {
+export async function openStore(args: StoreArgs): Promise<Db> {
+  const { openDb } = await import('../db/open.js');
   return openDb(resolveStore(args).dbPath);
 }

@@ -1,13 +1,10 @@
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { CommandModule } from 'yargs';
-import { isRoot, reexecAsUser } from '../as-user.js';
-import { runDemo } from '../demo/run-demo.js';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { formatBytes } from '../units.js';
 import { openStore, resolveStore, withStoreOptions, type StoreArgs } from './common.js';
-import { abortOnSignals, EXIT_BY_STATUS, outcomeLine } from './run.js';
+import { abortOnSignals, EXIT_BY_STATUS, outcomeLine } from './launch.js';
 
 interface DemoArgs extends StoreArgs {
   'as-user': string;
@@ -15,6 +12,8 @@ interface DemoArgs extends StoreArgs {
 
 /** As root: install what is missing (podman, uidmap, runc, git, python3; the rootless user), then rerun as that user. */
 async function demoAsRoot(user: string): Promise<number> {
+  const { execa } = await import('execa');
+  const { reexecAsUser } = await import('../as-user.js');
   process.stderr.write(`agentpod demo: running as root; setting up the machine (scripts/setup.sh), then running as the unprivileged user "${user}" (rootless podman needs one)\n`);
   const setup = await execa('bash', [join(packageRoot, 'scripts', 'setup.sh'), '--no-chromium'], {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -37,13 +36,15 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .example('$0 demo', 'as a normal user: build the demo image, run the agent, print the patch and per-tool memory')
       .example('sudo $0 demo', 'as root: install podman etc., create the user "agentpod", run the demo as that user'),
   handler: async (args) => {
+    const { isRoot } = await import('../as-user.js');
     if (isRoot()) {
       process.exitCode = await demoAsRoot(args['as-user']);
       return;
     }
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const store = resolveStore(args);
-    const db = openStore(args);
+    const { runDemo } = await import('../demo/run-demo.js');
+    const db = await openStore(args);
     const controller = abortOnSignals();
     try {
       const { outcome, patch, reportPath, toolResources } = await runDemo({ db, dataDir: store.dataDir, signal: controller.signal, log });

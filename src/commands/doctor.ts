@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { evaluate, gatherFacts } from '../doctor.js';
 
 export const doctorCommand: CommandModule<object, { json: boolean }> = {
   command: 'doctor',
@@ -10,6 +9,7 @@ export const doctorCommand: CommandModule<object, { json: boolean }> = {
       .example('$0 doctor', 'one line per check: ok / warn / fail, with a fix')
       .example('$0 doctor --json', 'the same as JSON'),
   handler: async (args) => {
+    const { evaluate, gatherFacts } = await import('../doctor.js');
     const facts = await gatherFacts();
     const checks = evaluate(facts);
     if (args.json) process.stdout.write(`${JSON.stringify({ checks, facts }, null, 2)}\n`);

@@ -1,9 +1,8 @@
 import { userInfo } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { fixImage } from '../swebench/fix.js';
-import { listFixedImages, removeImages, type FixedImage } from '../swebench/fixed-images.js';
+import type { FixedImage } from '../swebench/fixed-images.js';
 import { formatBytes, formatDuration } from '../units.js';
-import { abortOnSignals, rootlessGuard } from './run.js';
+import { abortOnSignals, rootlessGuard } from './launch.js';
 
 interface ImagesArgs {
   json: boolean;
@@ -39,6 +38,7 @@ const fixCommand: CommandModule<object, ImagesArgs & { image: string }> = {
     await guard(args);
     const { uid, gid } = userInfo();
     const controller = abortOnSignals();
+    const { fixImage } = await import('../swebench/fix.js');
     const fix = await fixImage(args.image, { uid, gid, log: (line) => process.stderr.write(`${line}\n`), signal: controller.signal });
     if (args.json) process.stdout.write(`${JSON.stringify(fix)}\n`);
     else process.stdout.write(`${fix.fixedImage}\n`);
@@ -51,6 +51,7 @@ const listCommand: CommandModule<object, ImagesArgs> = {
   builder: (y) => withImagesOptions(y),
   handler: async (args) => {
     await guard(args);
+    const { listFixedImages } = await import('../swebench/fixed-images.js');
     const images = await listFixedImages();
     if (args.json) process.stdout.write(`${JSON.stringify(images, null, 2)}\n`);
     else printTable(images);
@@ -63,6 +64,7 @@ const pruneCommand: CommandModule<object, ImagesArgs & { all: boolean }> = {
   builder: (y) => withImagesOptions(y).option('all', { type: 'boolean', default: false, describe: 'remove current fixed images too' }),
   handler: async (args) => {
     await guard(args);
+    const { listFixedImages, removeImages } = await import('../swebench/fixed-images.js');
     const images = (await listFixedImages()).filter((i) => args.all || i.state !== 'current');
     const { removed, kept } = await removeImages(images);
     if (args.json) process.stdout.write(`${JSON.stringify({ removed, kept }, null, 2)}\n`);

@@ -1,6 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { defaultTraceRoot, ingestPaths } from '../ingest/index.js';
-import { formatProgress, formatSummary, throttled } from '../ingest/progress.js';
 import { UserError } from '../errors.js';
 import { openStore, withStoreOptions, type StoreArgs } from './common.js';
 
@@ -19,8 +17,10 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
       .example('$0 ingest', 'every trace under ~/.claude/projects')
       .example('$0 ingest ./traces --db /tmp/t.db --json', 'one folder into another database, JSON summary'),
   handler: async (args) => {
+    const { defaultTraceRoot, ingestPaths } = await import('../ingest/index.js');
+    const { formatProgress, formatSummary, throttled } = await import('../ingest/progress.js');
     const paths = args.paths.length > 0 ? args.paths : [defaultTraceRoot()];
-    const db = openStore(args);
+    const db = await openStore(args);
     const tty = process.stderr.isTTY && !args.json;
     const summary = await ingestPaths(db, paths, {
       onProgress: tty ? throttled((p) => process.stderr.write(`\r\x1b[K${formatProgress(p)}`)) : undefined,

@@ -1,6 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { loadScript, ScriptError } from '../mockapi/script.js';
-import { startMockApi } from '../mockapi/server.js';
 import { ConfigError } from '../errors.js';
 
 interface MockApiArgs {
@@ -19,6 +17,8 @@ export const mockApiCommand: CommandModule<object, MockApiArgs> = {
       .option('host', { type: 'string', default: '127.0.0.1' })
       .example('$0 mock-api --script traces/scripts/demo.yaml --port 8787', 'then: ANTHROPIC_BASE_URL=http://127.0.0.1:8787 claude -p ...'),
   handler: async (args) => {
+    const { loadScript, ScriptError } = await import('../mockapi/script.js');
+    const { startMockApi } = await import('../mockapi/server.js');
     let script;
     try {
       script = loadScript(args.script);

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { listProfileFiles, loadProfile, loadProfileFile, type Profile } from '../profiles.js';
+import type { Profile } from '../profiles.js';
 import { formatBytes, formatDuration } from '../units.js';
 
 const limit = (v: string | null) => v ?? 'unlimited';
@@ -22,7 +22,8 @@ const listCommand: CommandModule<object, { json: boolean }> = {
   command: 'list',
   describe: 'List the profiles agentpod can find',
   builder: (y) => y.option('json', { type: 'boolean', default: false }).example('$0 profiles list', 'name, limits and file of each profile'),
-  handler: (args) => {
+  handler: async (args) => {
+    const { listProfileFiles, loadProfileFile } = await import('../profiles.js');
     const profiles = listProfileFiles().map(({ name, file }) => loadProfileFile(file, name));
     if (args.json) {
       process.stdout.write(`${JSON.stringify(profiles, null, 2)}\n`);
@@ -44,7 +45,8 @@ const showCommand: CommandModule<object, { name: string; json: boolean }> = {
       .positional('name', { type: 'string', demandOption: true, describe: 'profile name or YAML file' })
       .option('json', { type: 'boolean', default: false })
       .example('$0 profiles show small', 'limits of profiles/small.yaml'),
-  handler: (args) => {
+  handler: async (args) => {
+    const { loadProfile } = await import('../profiles.js');
     const profile = loadProfile(args.name);
     if (args.json) process.stdout.write(`${JSON.stringify(profile, null, 2)}\n`);
     else for (const [k, v] of Object.entries(describeProfile(profile))) process.stdout.write(`${k.padEnd(12)} ${v}\n`);

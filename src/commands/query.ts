@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { findQuery, QUERIES } from '../analysis/index.js';
-import { assertFilterMatches, parseSince, type RunFilter } from '../analysis/filter.js';
+import type { RunFilter } from '../analysis/filter.js';
+import type { Query } from '../analysis/query.js';
 import { ConfigError } from '../errors.js';
 import { withStoreOptions, type StoreArgs } from './common.js';
 import { openExistingStore, outputFormat, printRows, withOutputOptions, type OutputArgs } from './analysis-common.js';
@@ -11,7 +11,8 @@ interface FilterArgs {
   since?: string;
 }
 
-function filterFromArgs(args: FilterArgs): RunFilter {
+async function filterFromArgs(args: FilterArgs): Promise<RunFilter> {
+  const { parseSince } = await import('../analysis/filter.js');
   return { runId: args.run, batchId: args.batch, sinceMs: args.since === undefined ? undefined : parseSince(args.since) };
 }
 
@@ -20,7 +21,7 @@ interface QueryArgs extends StoreArgs, OutputArgs, FilterArgs {
   list: boolean;
 }
 
-function listQueries(json: boolean): string {
+function listQueries(QUERIES: Query[], json: boolean): string {
   if (json) return `${JSON.stringify(QUERIES.map(({ name, question, columns }) => ({ name, question, columns })), null, 2)}\n`;
   const width = Math.max(...QUERIES.map((q) => q.name.length));
   return QUERIES.map((q) => `${q.name.padEnd(width)}  ${q.question}\n`).join('');
@@ -39,15 +40,17 @@ export const queryCommand: CommandModule<object, QueryArgs> = {
       .example('$0 query --list', 'the queries')
       .example('$0 query tool-resources --run 20260501-abc --json', 'memory and CPU of each tool call of a run')
       .example('$0 query profiles --batch b1 --csv', 'profiles compared over a batch, as CSV'),
-  handler: (args) => {
+  handler: async (args) => {
+    const { findQuery, QUERIES } = await import('../analysis/index.js');
+    const { assertFilterMatches } = await import('../analysis/filter.js');
     if (args.list) {
-      process.stdout.write(listQueries(args.json ?? false));
+      process.stdout.write(listQueries(QUERIES, args.json ?? false));
       return;
     }
     if (args.name === undefined) throw new ConfigError(`name a query: ${QUERIES.map((q) => q.name).join(', ')} (agentpod query --list)`);
     const query = findQuery(args.name);
-    const filter = filterFromArgs(args);
-    const db = openExistingStore(args);
+    const filter = await filterFromArgs(args);
+    const db = await openExistingStore(args);
     try {
       assertFilterMatches(db, filter);
       printRows(query.run(db, filter), query.columns, outputFormat(args));

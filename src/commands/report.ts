@@ -2,8 +2,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ConfigError, UserError } from '../errors.js';
-import { loadBatchReport, renderBatchReport } from '../report/batch-report.js';
-import { loadRunReport, renderRunReport } from '../report/run-report.js';
 import { resolveStore, withStoreOptions, type StoreArgs } from './common.js';
 import { openExistingStore } from './analysis-common.js';
 
@@ -32,9 +30,11 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('output', { alias: 'o', type: 'string', describe: 'HTML file (default <run folder>/report.html, or <data dir>/reports/batch-<id>.html)' })
       .example('$0 report 20260501-abc', 'writes the run folder\'s report.html and prints its path')
       .example('$0 report --batch b1 -o b1.html', 'profiles of batch b1 side by side'),
-  handler: (args) => {
+  handler: async (args) => {
     if ((args.run === undefined) === (args.batch === undefined)) throw new ConfigError('report: give a run id, or --batch ID (not both)');
-    const db = openExistingStore(args);
+    const { loadBatchReport, renderBatchReport } = await import('../report/batch-report.js');
+    const { loadRunReport, renderRunReport } = await import('../report/run-report.js');
+    const db = await openExistingStore(args);
     let path: string;
     let html: string;
     try {

@@ -1,92 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
-import { isRoot, reexecAsUser } from '../as-user.js';
-import { ConfigError, UserError } from '../errors.js';
-import { formatCommand, podmanRunArgv } from '../podman/argv.js';
-import { ensureBaseImage, ensureImage, BASE_IMAGE } from '../podman/image.js';
-import { PODMAN } from '../podman/client.js';
-import { applyOverrides, loadProfile } from '../profiles.js';
-import { executeRun, type RunOutcome } from '../run/execute.js';
-import { buildLaunchSpec } from '../run/resolve.js';
-import type { ShareMode } from '../run/spec.js';
-import { openStore, resolveStore, withStoreOptions, type StoreArgs } from './common.js';
-
-export interface LaunchArgs extends StoreArgs {
-  profile: string;
-  memory?: string;
-  'memory-swap'?: string;
-  cpus?: string;
-  'pids-limit'?: string;
-  timeout?: string;
-  model?: string;
-  share: ShareMode;
-  runtime?: string;
-  claude?: string;
-  'sample-interval': number;
-  'dry-run': boolean;
-  json: boolean;
-  'as-user'?: string;
-}
-
-/** Options every launching command shares (run, swebench, batch). */
-export function withLaunchOptions<T>(y: Argv<T>) {
-  return withStoreOptions(y)
-    .option('profile', { type: 'string', default: 'default', describe: 'resource profile name or YAML file' })
-    .option('memory', { type: 'string', describe: 'memory limit (overrides the profile), e.g. 2g' })
-    .option('memory-swap', { type: 'string', describe: 'memory+swap limit (default: = memory, no swap)' })
-    .option('cpus', { type: 'string', describe: 'CPU limit, e.g. 1.5' })
-    .option('pids-limit', { type: 'string', describe: 'process/thread limit' })
-    .option('timeout', { type: 'string', describe: 'wall-clock limit, e.g. 30m' })
-    .option('model', { type: 'string', describe: 'model passed to claude --model' })
-    .option('share', { choices: ['host', 'narrow'] as const, default: 'host' as ShareMode, describe: 'host: share /home and /tmp; narrow: only ~/.claude and the work dir' })
-    .option('runtime', { type: 'string', describe: 'OCI runtime (default: podman\'s, or runc on cgroup v1/hybrid hosts)' })
-    .option('claude', { type: 'string', describe: 'path of the claude binary (default: $AGENTPOD_CLAUDE, PATH, bundled)' })
-    .option('sample-interval', { type: 'number', default: 100, describe: 'resource sampling interval in ms' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the podman command and run nothing' })
-    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
-    .option('as-user', { type: 'string', describe: 'when root: run the rootless part as this user' });
-}
-
-export function profileFromArgs(args: LaunchArgs) {
-  return applyOverrides(loadProfile(args.profile), {
-    memory: args.memory,
-    memorySwap: args['memory-swap'],
-    cpus: args.cpus,
-    pidsLimit: args['pids-limit'],
-    timeout: args.timeout,
-  });
-}
-
-/** As root: re-exec as --as-user, or refuse with what to do. Returns an exit code when it re-executed. */
-export async function rootlessGuard(args: Pick<LaunchArgs, 'dry-run' | 'as-user'>): Promise<number | undefined> {
-  if (!isRoot() || args['dry-run']) return undefined;
-  if (args['as-user']) return reexecAsUser(args['as-user'], process.argv.slice(2));
-  throw new UserError(
-    'refusing to launch as root: rootless podman (--userns=keep-id) needs a normal user. Run agentpod as a normal user, or add --as-user NAME to run the rootless part as that user (create one with: useradd -m NAME).',
-    2,
-  );
-}
-
-/** SIGINT/SIGTERM abort the controller (first one: stop cleanly); a second one leaves at once. */
-export function abortOnSignals(): AbortController {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`agentpod: ${sig}: stopping the container (again to quit at once)\n`);
-    controller.abort(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return controller;
-}
-
-export const EXIT_BY_STATUS: Record<RunOutcome['status'], number> = { ok: 0, failed: 1, oom: 3, timeout: 4, interrupted: 130 };
-
-/** The first line a launching command prints about its run. */
-export function outcomeLine(outcome: RunOutcome): string {
-  return `run ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)`;
-}
+import type { CommandModule } from 'yargs';
+import { ConfigError } from '../errors.js';
+import { openStore, resolveStore } from './common.js';
+import { abortOnSignals, EXIT_BY_STATUS, outcomeLine, profileFromArgs, rootlessGuard, withLaunchOptions, type LaunchArgs } from './launch.js';
 
 interface RunArgs extends LaunchArgs {
   prompt?: string;
@@ -118,7 +35,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     withLaunchOptions(y)
       .positional('prompt', { type: 'string', describe: 'the prompt (one argv element; use --prompt-file for long ones)' })
       .option('prompt-file', { type: 'string', describe: 'read the prompt from a file (- for stdin)' })
-      .option('image', { type: 'string', describe: `container image (default ${BASE_IMAGE}, an empty image: the host supplies the rest)` })
+      .option('image', { type: 'string', describe: 'container image (default: agentpod\'s empty base image; the host supplies the rest)' })
       .option('workdir', { type: 'string', describe: 'the agent\'s working directory (default: the current one)' })
       .example('$0 run "fix the failing test"', 'in the current directory, default profile')
       .example('$0 run --profile small --timeout 10m --prompt-file task.md', 'limits from profiles/small.yaml, 10 minute limit')
@@ -128,7 +45,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const reexecCode = await rootlessGuard(args);
     if (reexecCode !== undefined) process.exit(reexecCode);
     const prompt = readPrompt(args);
-    const profile = profileFromArgs(args);
+    const profile = await profileFromArgs(args);
+    const { buildLaunchSpec } = await import('../run/resolve.js');
+    const { BASE_IMAGE, ensureBaseImage, ensureImage } = await import('../podman/image.js');
     const workdir = resolve(args.workdir ?? process.cwd());
     const workdirOnHost = existsSync(workdir) && statSync(workdir).isDirectory();
     if (!args.image && !workdirOnHost) throw new ConfigError(`--workdir ${workdir}: no such directory`);
@@ -144,14 +63,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
       promptBytes: Buffer.byteLength(prompt),
     });
     if (args['dry-run']) {
+      const { formatCommand, podmanRunArgv } = await import('../podman/argv.js');
+      const { PODMAN } = await import('../podman/client.js');
       const argv = [PODMAN, ...podmanRunArgv(spec, spec.promptDelivery === 'argv' ? prompt : null)];
       if (args.json) process.stdout.write(`${JSON.stringify(spec.promptDelivery === 'stdin' ? { argv, promptOnStdin: true } : { argv })}\n`);
       else process.stdout.write(`${formatCommand(argv)}${spec.promptDelivery === 'stdin' ? ` < PROMPT_FILE  # ${Buffer.byteLength(prompt)}-byte prompt on stdin` : ''}\n`);
       return;
     }
+    const { executeRun } = await import('../run/execute.js');
     if (args.image) await ensureImage(args.image, (line) => process.stderr.write(`${line}\n`));
     else await ensureBaseImage();
-    const db = openStore(args);
+    const db = await openStore(args);
     const controller = abortOnSignals();
     const outcome = await executeRun({
       db,

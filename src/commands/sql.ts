@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { runReadOnlySql } from '../analysis/sql.js';
 import { withStoreOptions, type StoreArgs } from './common.js';
 import { openExistingStore, outputFormat, printRows, withOutputOptions, type OutputArgs } from './analysis-common.js';
 
@@ -15,8 +14,9 @@ export const sqlCommand: CommandModule<object, SqlArgs> = {
       .positional('statement', { type: 'string', demandOption: true, describe: 'one SELECT (or other read-only) statement' })
       .example('$0 sql "SELECT status, COUNT(*) FROM runs GROUP BY status"', 'runs per status')
       .example('$0 sql "SELECT * FROM tool_calls LIMIT 5" --json', 'as JSON'),
-  handler: (args) => {
-    const db = openExistingStore(args, { readonly: true });
+  handler: async (args) => {
+    const { runReadOnlySql } = await import('../analysis/sql.js');
+    const db = await openExistingStore(args, { readonly: true });
     try {
       const { columns, rows } = runReadOnlySql(db, args.statement);
       printRows(rows, columns, outputFormat(args));

@@ -1,24 +1,14 @@
 import { userInfo } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { ConfigError } from '../errors.js';
-import { formatCommand, podmanRunArgv } from '../podman/argv.js';
-import { PODMAN } from '../podman/client.js';
-import { fixImage } from '../swebench/fix.js';
-import { loadTemplate } from '../swebench/prompt.js';
-import { pickTask, readTasksFile } from '../swebench/task.js';
-import { prepareTrial, runTrial, taskImage, trialSpec, type TrialLaunch } from '../swebench/trial.js';
 import { openStore, resolveStore } from './common.js';
-import { abortOnSignals, EXIT_BY_STATUS, outcomeLine, profileFromArgs, rootlessGuard, withLaunchOptions, type LaunchArgs } from './run.js';
+import { abortOnSignals, EXIT_BY_STATUS, outcomeLine, profileFromArgs, rootlessGuard, trialLaunchFrom, withLaunchOptions, type LaunchArgs } from './launch.js';
 
 interface SwebenchArgs extends LaunchArgs {
   task?: string;
   instance?: string;
   image?: string;
   'prompt-template'?: string;
-}
-
-export function trialLaunchFrom(args: LaunchArgs): TrialLaunch {
-  return { model: args.model, shareMode: args.share, runtime: args.runtime, claude: args.claude, sampleIntervalMs: args['sample-interval'] };
 }
 
 export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
@@ -38,9 +28,13 @@ export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
     if (args.task === undefined && args.image === undefined) throw new ConfigError('name the instance: --task FILE [--instance ID], or --image IMAGE');
     if (args.instance !== undefined && args.task === undefined) throw new ConfigError('--instance needs --task FILE');
     const log = (line: string) => process.stderr.write(`${line}\n`);
+    const { pickTask, readTasksFile } = await import('../swebench/task.js');
+    const { loadTemplate } = await import('../swebench/prompt.js');
+    const { fixImage } = await import('../swebench/fix.js');
+    const { prepareTrial, runTrial, taskImage, trialSpec } = await import('../swebench/trial.js');
     const task = args.task === undefined ? null : pickTask(readTasksFile(args.task).tasks, args.instance, args.task);
     const template = loadTemplate(args['prompt-template']);
-    const profile = profileFromArgs(args);
+    const profile = await profileFromArgs(args);
     const { dataDir } = resolveStore(args);
     const controller = abortOnSignals();
     const { uid, gid } = userInfo();
@@ -49,12 +43,14 @@ export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
     log(`${trial.instanceId}: problem statement from ${trial.problemFrom}`);
     const spec = trialSpec(trial, profile, trialLaunchFrom(args));
     if (args['dry-run']) {
+      const { formatCommand, podmanRunArgv } = await import('../podman/argv.js');
+      const { PODMAN } = await import('../podman/client.js');
       const argv = [PODMAN, ...podmanRunArgv(spec, spec.promptDelivery === 'argv' ? trial.prompt : null)];
       if (args.json) process.stdout.write(`${JSON.stringify({ argv, promptOnStdin: spec.promptDelivery === 'stdin', fix })}\n`);
       else process.stdout.write(`${formatCommand(argv)}${spec.promptDelivery === 'stdin' ? '  # prompt on stdin' : ''}\n`);
       return;
     }
-    const db = openStore(args);
+    const db = await openStore(args);
     const outcome = await runTrial({ db, dataDir, trial, spec, sampleIntervalMs: args['sample-interval'], signal: controller.signal, log });
     db.close();
     if (args.json) process.stdout.write(`${JSON.stringify({ ...outcome, fix })}\n`);

@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { defaultTraceRoot, startTraceWatch } from '../ingest/index.js';
-import { formatSummary } from '../ingest/progress.js';
+import type { IngestSummary } from '../ingest/index.js';
 import { openStore, withStoreOptions, type StoreArgs } from './common.js';
 
 interface WatchArgs extends StoreArgs {
@@ -17,9 +16,11 @@ export const watchCommand: CommandModule<object, WatchArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'one JSON summary line per ingest' })
       .example('$0 watch', 'follow every trace under ~/.claude/projects'),
   handler: async (args) => {
+    const { defaultTraceRoot, startTraceWatch } = await import('../ingest/index.js');
+    const { formatSummary } = await import('../ingest/progress.js');
     const paths = args.paths.length > 0 ? args.paths : [defaultTraceRoot()];
-    const db = openStore(args);
-    const print = (summary: Parameters<typeof formatSummary>[0]) => {
+    const db = await openStore(args);
+    const print = (summary: IngestSummary) => {
       if (summary.lines === 0 && summary.filesReread === 0 && !args.json) return;
       process.stdout.write(args.json ? `${JSON.stringify(summary)}\n` : `ingested ${formatSummary(summary)}\n`);
     };

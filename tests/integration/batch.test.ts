@@ -104,7 +104,8 @@ describe('agentpod batch', () => {
     let pid: number | undefined;
     for (let i = 0; i < 240 && pid === undefined; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      if (!existsSync(join(dataDir, 'agentpod.db'))) continue;
+      // The file appears a moment before its tables do.
+      if (!existsSync(join(dataDir, 'agentpod.db')) || !openDb(dataDir).prepare(`SELECT 1 FROM sqlite_master WHERE name = 'runs'`).get()) continue;
       const rows = trialRows(dataDir, `int-${suffix}`);
       const running = openDb(dataDir).prepare(`SELECT owner_pid FROM runs WHERE status = 'running'`).get() as { owner_pid: number } | undefined;
       if (rows.some((t) => t.status === 'ok') && running && (await containersLabeled(`agentpod.batch-id=int-${suffix}`)).length > 0) pid = running.owner_pid;

@@ -1,0 +1,90 @@
+// What the launching commands (run, swebench, batch, images, demo) share. Loaded for every --help, so the
+// heavy modules (podman, profiles, the database) are imported inside the functions that need them.
+import type { Argv } from 'yargs';
+import type { RunOutcome } from '../run/execute.js';
+import type { ShareMode } from '../run/spec.js';
+import type { TrialLaunch } from '../swebench/trial.js';
+import { UserError } from '../errors.js';
+import { withStoreOptions, type StoreArgs } from './common.js';
+
+export interface LaunchArgs extends StoreArgs {
+  profile: string;
+  memory?: string;
+  'memory-swap'?: string;
+  cpus?: string;
+  'pids-limit'?: string;
+  timeout?: string;
+  model?: string;
+  share: ShareMode;
+  runtime?: string;
+  claude?: string;
+  'sample-interval': number;
+  'dry-run': boolean;
+  json: boolean;
+  'as-user'?: string;
+}
+
+/** Options every launching command shares (run, swebench, batch). */
+export function withLaunchOptions<T>(y: Argv<T>) {
+  return withStoreOptions(y)
+    .option('profile', { type: 'string', default: 'default', describe: 'resource profile name or YAML file' })
+    .option('memory', { type: 'string', describe: 'memory limit (overrides the profile), e.g. 2g' })
+    .option('memory-swap', { type: 'string', describe: 'memory+swap limit (default: = memory, no swap)' })
+    .option('cpus', { type: 'string', describe: 'CPU limit, e.g. 1.5' })
+    .option('pids-limit', { type: 'string', describe: 'process/thread limit' })
+    .option('timeout', { type: 'string', describe: 'wall-clock limit, e.g. 30m' })
+    .option('model', { type: 'string', describe: 'model passed to claude --model' })
+    .option('share', { choices: ['host', 'narrow'] as const, default: 'host' as ShareMode, describe: 'host: share /home and /tmp; narrow: only ~/.claude and the work dir' })
+    .option('runtime', { type: 'string', describe: 'OCI runtime (default: podman\'s, or runc on cgroup v1/hybrid hosts)' })
+    .option('claude', { type: 'string', describe: 'path of the claude binary (default: $AGENTPOD_CLAUDE, PATH, bundled)' })
+    .option('sample-interval', { type: 'number', default: 100, describe: 'resource sampling interval in ms' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the podman command and run nothing' })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+    .option('as-user', { type: 'string', describe: 'when root: run the rootless part as this user' });
+}
+
+export async function profileFromArgs(args: LaunchArgs) {
+  const { applyOverrides, loadProfile } = await import('../profiles.js');
+  return applyOverrides(loadProfile(args.profile), {
+    memory: args.memory,
+    memorySwap: args['memory-swap'],
+    cpus: args.cpus,
+    pidsLimit: args['pids-limit'],
+    timeout: args.timeout,
+  });
+}
+
+export function trialLaunchFrom(args: LaunchArgs): TrialLaunch {
+  return { model: args.model, shareMode: args.share, runtime: args.runtime, claude: args.claude, sampleIntervalMs: args['sample-interval'] };
+}
+
+/** As root: re-exec as --as-user, or refuse with what to do. Returns an exit code when it re-executed. */
+export async function rootlessGuard(args: Pick<LaunchArgs, 'dry-run' | 'as-user'>): Promise<number | undefined> {
+  const { isRoot, reexecAsUser } = await import('../as-user.js');
+  if (!isRoot() || args['dry-run']) return undefined;
+  if (args['as-user']) return reexecAsUser(args['as-user'], process.argv.slice(2));
+  throw new UserError(
+    'refusing to launch as root: rootless podman (--userns=keep-id) needs a normal user. Run agentpod as a normal user, or add --as-user NAME to run the rootless part as that user (create one with: useradd -m NAME).',
+    2,
+  );
+}
+
+/** SIGINT/SIGTERM abort the controller (first one: stop cleanly); a second one leaves at once. */
+export function abortOnSignals(): AbortController {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`agentpod: ${sig}: stopping the container (again to quit at once)\n`);
+    controller.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+}
+
+export const EXIT_BY_STATUS: Record<RunOutcome['status'], number> = { ok: 0, failed: 1, oom: 3, timeout: 4, interrupted: 130 };
+
+/** The first line a launching command prints about its run. */
+export function outcomeLine(outcome: RunOutcome): string {
+  return `run ${outcome.runId}: ${outcome.status} (exit ${outcome.exitCode ?? '-'}, ${(outcome.durationMs / 1000).toFixed(1)} s)`;
+}
