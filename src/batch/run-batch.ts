@@ -3,10 +3,10 @@
 // lets executeRun stop and remove the running containers, and ends the pass as interrupted.
 import type { Db } from '../db/open.js';
 import type { Profile } from '../profiles.js';
-import { fixImage, type FixResult } from '../swebench/fix.js';
 import type { PromptTemplate } from '../swebench/prompt.js';
 import type { SwebenchTask } from '../swebench/task.js';
-import { prepareTrial, runTrial, taskImage, trialSpec, type TrialLaunch } from '../swebench/trial.js';
+import { taskImage, type TrialLaunch } from '../swebench/trial.js';
+import { executeTrial, fixCache, type TrialContext } from './execute-trial.js';
 import { trialLabel, type TrialKey } from './matrix.js';
 import type { BatchProgress } from './progress.js';
 import { endBatch, type BatchStatus } from './state.js';
@@ -34,34 +34,19 @@ export async function runBatchPass(pass: BatchPass): Promise<Exclude<BatchStatus
   const profileByName = new Map(pass.profiles.map((p) => [p.name, p]));
   const imageOf = new Map<string, string>();
   for (const id of new Set(pass.toRun.map((t) => t.instanceId))) imageOf.set(id, taskImage(taskById.get(id)!, log));
-  // One fix per image and pass, shared by its trials (a failed fix fails them all, without retrying it).
-  const fixes = new Map<string, Promise<FixResult>>();
-  const fixOnce = (image: string) => {
-    let fix = fixes.get(image);
-    if (!fix) {
-      fix = fixImage(image, { uid: pass.uid, gid: pass.gid, log, signal });
-      fix.catch(() => {});
-      fixes.set(image, fix);
-    }
-    return fix;
-  };
+  const ctx: TrialContext = { db: pass.db, dataDir: pass.dataDir, batchId: pass.batchId, template: pass.template, launch: pass.launch, uid: pass.uid, gid: pass.gid, signal, log };
+  const fix = fixCache(ctx);
 
   const runOne = async (key: TrialKey) => {
     const label = trialLabel(key);
-    const task = taskById.get(key.instanceId)!;
     progress.started(label);
     try {
-      const fix = await fixOnce(imageOf.get(key.instanceId)!);
-      const trial = await prepareTrial({ task, fix, template: pass.template, dataDir: pass.dataDir, log });
-      const spec = trialSpec(trial, profileByName.get(key.profile)!, pass.launch, pass.batchId);
-      const outcome = await runTrial({
-        db: pass.db,
-        dataDir: pass.dataDir,
-        trial,
-        spec,
-        sampleIntervalMs: pass.launch.sampleIntervalMs,
-        batch: { id: pass.batchId, trialIndex: key.trialIndex },
-        signal,
+      const outcome = await executeTrial(ctx, {
+        key,
+        task: taskById.get(key.instanceId)!,
+        image: imageOf.get(key.instanceId)!,
+        profile: profileByName.get(key.profile)!,
+        fix,
         log: (line) => log(`${label}: ${line}`),
       });
       const patch = outcome.patch ? `, patch ${outcome.patch.bytes} B in ${outcome.patch.files} file(s)` : '';
