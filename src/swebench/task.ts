@@ -6,14 +6,28 @@ export interface SwebenchTask {
   instanceId: string;
   /** null when the record has none (the image's /issue.md may supply it). */
   problemStatement: string | null;
-  /** image_name or docker_image, as written; null when the record names none. */
+  /** image_name, docker_image or (SWE-bench v5) image, as written; null when the record names none. */
   image: string | null;
   repo: string | null;
   baseCommit: string | null;
+  version: string | null;
   failToPass: string[];
   passToPass: string[];
   /** SWE-rebench install_config.test_cmd. */
   testCmd: string | null;
+  /** SWE-rebench install_config.install: the install step the eval script repeats before the tests. */
+  install: string | null;
+  /** SWE-rebench install_config.eval_commands: run before the tests (e.g. locale exports). */
+  evalCommands: string[];
+  /** The grader's parser: SWE-bench v5 log_parser, else SWE-rebench install_config.log_parser. */
+  logParser: string | null;
+  /** SWE-bench v5 eval_type; pass_and_fail when the record has none. */
+  evalType: 'pass_and_fail' | 'fail_only';
+  /** SWE-bench v5 eval_script: the whole test step, as the harness runs it. */
+  evalScript: string | null;
+  /** The tests the grading adds (test_patch) and the reference fix (patch). */
+  testPatch: string | null;
+  goldPatch: string | null;
 }
 
 type Raw = Record<string, unknown>;
@@ -40,10 +54,18 @@ function testList(raw: Raw, key: string, where: string): string[] {
   return v;
 }
 
+interface InstallConfig {
+  testCmd: string | null;
+  install: string | null;
+  evalCommands: string[];
+  logParser: string | null;
+}
+
 /** install_config may be an object or JSON text of one; test_cmd a string or a list of commands. */
-function testCommand(raw: Raw, where: string): string | null {
+function installConfig(raw: Raw, where: string): InstallConfig {
   let config = raw.install_config;
-  if (config === undefined || config === null) return null;
+  const none: InstallConfig = { testCmd: null, install: null, evalCommands: [], logParser: null };
+  if (config === undefined || config === null) return none;
   if (typeof config === 'string') {
     try {
       config = JSON.parse(config);
@@ -51,12 +73,38 @@ function testCommand(raw: Raw, where: string): string | null {
       throw new ConfigError(`${where}: "install_config" is a string but not JSON`);
     }
   }
-  if (typeof config !== 'object' || config === null) throw new ConfigError(`${where}: "install_config" must be an object`);
-  const cmd = (config as Raw).test_cmd;
-  if (cmd === undefined || cmd === null) return null;
-  if (typeof cmd === 'string') return cmd;
-  if (Array.isArray(cmd) && cmd.every((c) => typeof c === 'string')) return cmd.join(' && ');
-  throw new ConfigError(`${where}: "install_config.test_cmd" must be a string or a list of strings`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`${where}: "install_config" must be an object`);
+  const c = config as Raw;
+  const commands = (key: string, join: string): string | null => {
+    const v = c[key];
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(join);
+    throw new ConfigError(`${where}: "install_config.${key}" must be a string or a list of strings`);
+  };
+  const evalCommands = commands('eval_commands', '\n');
+  return {
+    testCmd: commands('test_cmd', ' && '),
+    install: commands('install', ' && '),
+    evalCommands: evalCommands === null ? [] : evalCommands.split('\n'),
+    logParser: optionalString(c, 'log_parser', `${where} install_config`),
+  };
+}
+
+function evalType(raw: Raw, where: string): SwebenchTask['evalType'] {
+  const v = optionalString(raw, 'eval_type', where) ?? 'pass_and_fail';
+  if (v !== 'pass_and_fail' && v !== 'fail_only') throw new ConfigError(`${where}: "eval_type" must be pass_and_fail or fail_only, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The image named by image_name, docker_image and image (SWE-bench v5); when several are given they must agree. */
+function imageOf(raw: Raw, where: string): string | null {
+  const named = (['image_name', 'docker_image', 'image'] as const)
+    .map((key) => ({ key, value: optionalString(raw, key, where) }))
+    .filter((n): n is { key: (typeof n)['key']; value: string } => Boolean(n.value));
+  const other = named.find((n) => n.value !== named[0].value);
+  if (other) throw new ConfigError(`${where}: "${named[0].key}" (${named[0].value}) and "${other.key}" (${other.value}) disagree`);
+  return named[0]?.value ?? null;
 }
 
 export function parseTaskRecord(value: unknown, where: string): SwebenchTask {
@@ -64,20 +112,24 @@ export function parseTaskRecord(value: unknown, where: string): SwebenchTask {
   const raw = value as Raw;
   const instanceId = optionalString(raw, 'instance_id', where);
   if (!instanceId?.trim()) throw new ConfigError(`${where}: "instance_id" is missing or empty`);
-  const imageName = optionalString(raw, 'image_name', where);
-  const dockerImage = optionalString(raw, 'docker_image', where);
-  if (imageName && dockerImage && imageName !== dockerImage) {
-    throw new ConfigError(`${where}: "image_name" (${imageName}) and "docker_image" (${dockerImage}) disagree`);
-  }
+  const install = installConfig(raw, where);
   return {
     instanceId,
     problemStatement: optionalString(raw, 'problem_statement', where),
-    image: imageName || dockerImage || null,
+    image: imageOf(raw, where),
     repo: optionalString(raw, 'repo', where),
     baseCommit: optionalString(raw, 'base_commit', where),
+    version: raw.version === undefined || raw.version === null ? null : String(raw.version),
     failToPass: testList(raw, 'FAIL_TO_PASS', where),
     passToPass: testList(raw, 'PASS_TO_PASS', where),
-    testCmd: testCommand(raw, where),
+    testCmd: install.testCmd,
+    install: install.install,
+    evalCommands: install.evalCommands,
+    logParser: optionalString(raw, 'log_parser', where) ?? install.logParser,
+    evalType: evalType(raw, where),
+    evalScript: optionalString(raw, 'eval_script', where),
+    testPatch: optionalString(raw, 'test_patch', where),
+    goldPatch: optionalString(raw, 'patch', where),
   };
 }
 

@@ -46,7 +46,15 @@ describe('parseTasks', () => {
       baseCommit: 'd16bfe05a744909de4b27f5875fe0d4ed41ce607',
       failToPass: ['astropy/modeling/tests/test_separable.py::test_separable[compound_model6-result6]'],
       passToPass: ['astropy/modeling/tests/test_separable.py::test_coord_matrix'],
+      version: null,
       testCmd: null,
+      install: null,
+      evalCommands: [],
+      logParser: null,
+      evalType: 'pass_and_fail',
+      evalScript: null,
+      testPatch: null,
+      goldPatch: null,
     });
   });
 
@@ -57,6 +65,37 @@ describe('parseTasks', () => {
     expect(tasks[1].image).toBe('swerebench/sweb.eval.x86_64.encode_1776_starlette-1147');
     expect(tasks[1].testCmd).toBe('pytest --no-header -rA -p no:cacheprovider');
     expect(tasks[1].failToPass).toEqual(['tests/test_session.py::test_session_cookie_path']);
+  });
+
+  it('reads the grading fields of a SWE-bench v5 record (image, eval_script, log_parser, eval_type) and of SWE-rebench (install_config)', () => {
+    const v5 = {
+      ...swebenchRecord,
+      image_name: undefined,
+      image: 'swebench/sweb.eval.x86_64.astropy_1776_astropy-12907:latest',
+      version: 4.3,
+      eval_script: '#!/bin/bash\nset -uxo pipefail\npytest -rA\n',
+      log_parser: 'parse_log_pytest_v2',
+      eval_type: 'fail_only',
+      test_patch: 'diff --git a/t.py b/t.py\n',
+      patch: 'diff --git a/m.py b/m.py\n',
+    };
+    const [t] = parseTasks(JSON.stringify(v5), 'v5.json');
+    expect(t).toMatchObject({
+      image: v5.image,
+      version: '4.3',
+      evalScript: v5.eval_script,
+      logParser: 'parse_log_pytest_v2',
+      evalType: 'fail_only',
+      testPatch: v5.test_patch,
+      goldPatch: v5.patch,
+    });
+    const [r] = parseTasks(
+      JSON.stringify({ ...rebenchRecord, install_config: { test_cmd: 'pytest -rA', install: 'pip install -e .', log_parser: 'parse_log_pytest', eval_commands: ['export LANG=C.UTF-8'] } }),
+      'r.json',
+    );
+    expect(r).toMatchObject({ testCmd: 'pytest -rA', install: 'pip install -e .', logParser: 'parse_log_pytest', evalCommands: ['export LANG=C.UTF-8'], evalType: 'pass_and_fail' });
+    expect(configError(() => parseTasks(JSON.stringify({ instance_id: 'a', eval_type: 'fail_all' }), 't.json'))).toMatch(/eval_type/);
+    expect(configError(() => parseTasks(JSON.stringify({ instance_id: 'a', image_name: 'x', image: 'y' }), 't.json'))).toMatch(/"image_name" \(x\) and "image" \(y\) disagree/);
   });
 
   it('reads a single JSON object, and install_config given as JSON text with a list of commands', () => {
