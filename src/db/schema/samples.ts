@@ -3,14 +3,12 @@
 // never zero. Also the run-row summary columns the sampler writes at the end, and a host snapshot per run.
 import type { Migration } from '../migrate.js';
 
-export const SAMPLES_MIGRATIONS: Migration[] = [
-  {
-    name: 'samples-001-create',
-    sql: `
-      CREATE TABLE samples (
+/** The samples table; its first version checked `source` against the three sampler sources. */
+function samplesTable(name: string, sourceCheck: string): string {
+  return `CREATE TABLE ${name} (
         run_id TEXT NOT NULL REFERENCES runs(id),
         t_ms INTEGER NOT NULL,                 -- epoch ms of the read
-        source TEXT NOT NULL CHECK (source IN ('cgroup-v2', 'cgroup-v1', 'proc')),
+        source TEXT NOT NULL ${sourceCheck},
         memory_current_bytes INTEGER,          -- v2 memory.current, v1 usage_in_bytes, proc: sum of RSS
         memory_peak_bytes INTEGER,             -- v2 memory.peak, v1 max_usage_in_bytes
         memory_working_set_bytes INTEGER,      -- current - inactive_file; proc: sum of PSS
@@ -52,16 +50,25 @@ export const SAMPLES_MIGRATIONS: Migration[] = [
         psi_io_full_avg10 REAL,
         psi_io_full_total_usec INTEGER,
         PRIMARY KEY (run_id, t_ms, source)
-      ) WITHOUT ROWID;
+      ) WITHOUT ROWID;`;
+}
 
-      -- Per-sample rates from consecutive counters of the same run (NULL on a run's first sample).
+const SAMPLE_RATES_VIEW = `-- Per-sample rates from consecutive counters of the same run (NULL on a run's first sample).
       CREATE VIEW sample_rates AS
         SELECT run_id, t_ms,
                (cpu_usage_usec - LAG(cpu_usage_usec) OVER w) / 1000.0 / (t_ms - LAG(t_ms) OVER w) AS cpu_cores,
                (io_read_bytes - LAG(io_read_bytes) OVER w) * 1000.0 / (t_ms - LAG(t_ms) OVER w) AS io_read_bytes_per_s,
                (io_write_bytes - LAG(io_write_bytes) OVER w) * 1000.0 / (t_ms - LAG(t_ms) OVER w) AS io_write_bytes_per_s
         FROM samples
-        WINDOW w AS (PARTITION BY run_id ORDER BY t_ms);
+        WINDOW w AS (PARTITION BY run_id ORDER BY t_ms);`;
+
+export const SAMPLES_MIGRATIONS: Migration[] = [
+  {
+    name: 'samples-001-create',
+    sql: `
+      ${samplesTable('samples', `CHECK (source IN ('cgroup-v2', 'cgroup-v1', 'proc'))`)}
+
+      ${SAMPLE_RATES_VIEW}
 
       ALTER TABLE runs ADD COLUMN sample_source TEXT;
       ALTER TABLE runs ADD COLUMN sample_count INTEGER;
@@ -91,6 +98,19 @@ export const SAMPLES_MIGRATIONS: Migration[] = [
         storage_driver TEXT,
         json TEXT                              -- everything collected, as JSON
       );
+    `,
+  },
+  {
+    name: 'samples-002-open-source-column',
+    // Samples now come from more places than the sampler (imported podman stats, a Slurm step's cgroup): the
+    // source names where, and the code that writes it keeps the list (SourceKind in sampler/sample.ts).
+    sql: `
+      DROP VIEW sample_rates;
+      ${samplesTable('samples_open', '')}
+      INSERT INTO samples_open SELECT * FROM samples;
+      DROP TABLE samples;
+      ALTER TABLE samples_open RENAME TO samples;
+      ${SAMPLE_RATES_VIEW}
     `,
   },
 ];
