@@ -2,8 +2,8 @@
 // cgroup (v2 first, then v1) or, when it has none, its process tree in /proc.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupLayout } from '../doctor.js';
 import { inspectContainer } from '../podman/client.js';
+import { cgroupLayout } from './cgroup-layout.js';
 import { openCgroupV1Source, type CgroupV1Dirs } from './cgroup-v1.js';
 import { openCgroupV2Source } from './cgroup-v2.js';
 import { parseProcCgroup } from './parse.js';
