@@ -1,6 +1,7 @@
 // Samples a container's own cgroup v1 directories, one per controller hierarchy (rootful podman on v1 hosts;
 // rootless containers on v1 get no cgroup of their own and use the proc source instead).
 import { join } from 'node:path';
+import { cgroupProcesses } from './cgroup-processes.js';
 import { KernelFileReader } from './files.js';
 import { keyed, parseBlkio, parseKeyed, parseNumber, parseRawLine, USEC_PER_CLOCK_TICK } from './parse.js';
 import { workingSet, type SampleSource } from './sample.js';
@@ -18,6 +19,7 @@ const times = (value: number | null, factor: number) => (value === null ? null :
 
 export function openCgroupV1Source(dirs: CgroupV1Dirs): SampleSource {
   const files = new KernelFileReader();
+  const processes = dirs.memory === undefined ? null : cgroupProcesses(files, join(dirs.memory, 'cgroup.procs'));
   const read = (controller: keyof CgroupV1Dirs, name: string) => {
     const dir = dirs[controller];
     return dir === undefined ? null : files.read(join(dir, name));
@@ -66,6 +68,10 @@ export function openCgroupV1Source(dirs: CgroupV1Dirs): SampleSource {
         cpuMax: quota === null || period === null ? null : `${quota} ${period}`,
       };
     },
-    close: () => files.closeAll(),
+    ...(processes && { processes: processes.processes, cmdline: processes.cmdline }),
+    close() {
+      files.closeAll();
+      processes?.close();
+    },
   };
 }

@@ -1,5 +1,6 @@
 // Samples a container's own cgroup v2 directory (hierarchical counters of every process in it).
 import { join } from 'node:path';
+import { cgroupProcesses } from './cgroup-processes.js';
 import { KernelFileReader } from './files.js';
 import { watchOomEvents } from './oom-watch.js';
 import { keyed, parseIoStat, parseKeyed, parseNumber, parsePressure, parseRawLine, type Pressure } from './parse.js';
@@ -19,6 +20,7 @@ function psiColumns(resource: PsiResource, p: Pressure | null): SampleValues {
 export function openCgroupV2Source(dir: string): SampleSource {
   const files = new KernelFileReader();
   const read = (name: string) => files.read(join(dir, name));
+  const processes = cgroupProcesses(files, join(dir, 'cgroup.procs'));
   return {
     kind: 'cgroup-v2',
     read() {
@@ -61,7 +63,12 @@ export function openCgroupV2Source(dir: string): SampleSource {
     readLimits() {
       return { memoryMax: parseRawLine(read('memory.max')), cpuMax: parseRawLine(read('cpu.max')) };
     },
+    processes: processes.processes,
+    cmdline: processes.cmdline,
     watchOom: (onOom) => watchOomEvents(join(dir, 'memory.events'), () => read('memory.events'), onOom),
-    close: () => files.closeAll(),
+    close() {
+      files.closeAll();
+      processes.close();
+    },
   };
 }

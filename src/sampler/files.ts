@@ -4,29 +4,34 @@ import { closeSync, openSync, readSync } from 'node:fs';
 
 export class KernelFileReader {
   private readonly fds = new Map<string, number>();
-  private readonly readSinceSweep = new Set<string>();
   private buffer = Buffer.alloc(64 * 1024);
 
   /** The file's text, or null when it is missing or unreadable (removed cgroup, exited process, no permission). */
   read(path: string): string | null {
-    this.readSinceSweep.add(path);
-    // A kept descriptor of an exited process fails (ESRCH) even if its pid was reused; reopening by path once
-    // picks up the process that now owns the path.
-    for (const fresh of this.fds.has(path) ? [false, true] : [true]) {
+    const kept = this.fds.get(path);
+    if (kept !== undefined) {
       try {
-        if (fresh) this.fds.set(path, openSync(path, 'r'));
-        return this.readWhole(this.fds.get(path)!);
+        return this.readWhole(kept);
       } catch {
+        // A kept descriptor of an exited process fails (ESRCH) even if its pid was reused; reopening by path
+        // once picks up the process that now owns the path.
         this.forget(path);
       }
     }
-    return null;
+    try {
+      const fd = openSync(path, 'r');
+      this.fds.set(path, fd);
+      return this.readWhole(fd);
+    } catch {
+      this.forget(path);
+      return null;
+    }
   }
 
-  /** Closes the descriptors of files not read since the last sweep (processes that left the tree). */
-  sweep(): void {
-    for (const path of [...this.fds.keys()]) if (!this.readSinceSweep.has(path)) this.forget(path);
-    this.readSinceSweep.clear();
+  /** Closes the descriptors of files under `dir` (a process that left: /proc/PID). */
+  closeUnder(dir: string): void {
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+    for (const path of [...this.fds.keys()]) if (path.startsWith(prefix)) this.forget(path);
   }
 
   closeAll(): void {

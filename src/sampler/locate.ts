@@ -16,9 +16,10 @@ export interface RunningContainer {
   pid: number;
 }
 
+/** Where to sample, and the host pid of the container's init process (the agent), when known. */
 export type SourceLocation =
-  | { kind: 'cgroup-v2'; dir: string }
-  | { kind: 'cgroup-v1'; dirs: CgroupV1Dirs }
+  | { kind: 'cgroup-v2'; dir: string; pid?: number }
+  | { kind: 'cgroup-v1'; dirs: CgroupV1Dirs; pid?: number }
   | { kind: 'proc'; pid: number; reason: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +72,7 @@ export function locateSource(container: RunningContainer, cgroupRoot = '/sys/fs/
     if (path === undefined || !own(path)) return proc(`cgroup ${path ?? '?'} is not the container's own`);
     const dir = join(cgroupRoot, path);
     if (!existsSync(join(dir, 'memory.current'))) return proc(`cgroup ${path} has no memory controller (not delegated?)`);
-    return { kind: 'cgroup-v2', dir };
+    return { kind: 'cgroup-v2', dir, pid: container.pid };
   }
   // v1 and hybrid: one path per controller hierarchy, mounted at /sys/fs/cgroup/<controller> (or a symlink to
   // the co-mounted "cpu,cpuacct").
@@ -84,7 +85,7 @@ export function locateSource(container: RunningContainer, cgroupRoot = '/sys/fs/
   if (dirs.memory === undefined || !existsSync(join(dirs.memory, 'memory.usage_in_bytes'))) {
     return proc(`memory cgroup ${memoryPath ?? '?'} is not the container's own`);
   }
-  return { kind: 'cgroup-v1', dirs };
+  return { kind: 'cgroup-v1', dirs, pid: container.pid };
 }
 
 export function openSource(location: SourceLocation): SampleSource {

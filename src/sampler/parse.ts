@@ -119,6 +119,9 @@ export function parsePressure(text: string | null): Pressure | null {
 export const USEC_PER_CLOCK_TICK = 10_000;
 
 export interface ProcStat {
+  /** The command name (up to 15 bytes, as the kernel keeps it). */
+  comm: string;
+  ppid: number;
   /** Clock ticks (USER_HZ). */
   utime: number;
   stime: number;
@@ -133,13 +136,35 @@ export interface ProcStat {
 /** /proc/PID/stat. The command name may hold spaces and parentheses, so fields are counted after the last ')'. */
 export function parseProcStat(text: string | null): ProcStat | null {
   if (text === null) return null;
+  const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  if (close < 0) return null;
+  if (open < 0 || close < open) return null;
   // fields[0] is field 3 (state) of proc(5); field N is fields[N - 3].
   const fields = text.slice(close + 1).trim().split(/\s+/).map(Number);
   const field = (n: number) => fields[n - 3];
-  const stat = { utime: field(14), stime: field(15), cutime: field(16), cstime: field(17), numThreads: field(20), starttime: field(22) };
-  return Object.values(stat).every(Number.isFinite) ? stat : null;
+  const numbers = { ppid: field(4), utime: field(14), stime: field(15), cutime: field(16), cstime: field(17), numThreads: field(20), starttime: field(22) };
+  return Object.values(numbers).every(Number.isFinite) ? { comm: text.slice(open + 1, close), ...numbers } : null;
+}
+
+/** /proc/PID/statm: sizes in pages; `resident` is RSS (anon + file + shmem), `shared` its file + shmem part. */
+export function parseStatm(text: string | null): { resident: number; shared: number } | null {
+  if (text === null) return null;
+  const [, resident, shared] = text.trim().split(' ').map(Number);
+  return Number.isFinite(resident) && Number.isFinite(shared) ? { resident, shared } : null;
+}
+
+/** /proc/PID/schedstat: "<ns on cpu> <ns waiting> <timeslices>"; the first field, or null. */
+export function parseSchedstatRuntime(text: string | null): number | null {
+  if (text === null) return null;
+  const ns = Number(text.slice(0, text.indexOf(' ')));
+  return text.includes(' ') && Number.isFinite(ns) ? ns : null;
+}
+
+/** /proc/PID/cmdline: arguments separated by NULs; shown with spaces, cut to `maxBytes` (on a character). */
+export function parseCmdline(bytes: Buffer, maxBytes: number): string {
+  let end = Math.min(bytes.length, maxBytes);
+  while (end > 0 && end < bytes.length && (bytes[end] & 0xc0) === 0x80) end--; // not inside a UTF-8 character
+  return bytes.subarray(0, end).toString('utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
 }
 
 export interface CgroupMembership {

@@ -1,4 +1,5 @@
 // What one sample is (the value columns of the samples table) and what every source of samples provides.
+import type { ProcessEntry } from './process-table.js';
 
 export type SourceKind = 'cgroup-v2' | 'cgroup-v1' | 'proc';
 
@@ -74,5 +75,9 @@ export interface SampleSource {
    * disappears before the next tick. Returns the unsubscribe function. Sources without notifications omit it.
    */
   watchOom?(onOom: () => void): () => void;
+  /** The container's processes (the proc source: as of the last read()); sources that cannot list them omit it. */
+  processes?(): ProcessEntry[];
+  /** The start of a process's command line (read once per process by the process store); null when gone. */
+  cmdline?(pid: number): string | null;
   close(): void;
 }

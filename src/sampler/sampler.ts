@@ -2,6 +2,8 @@
 // and on stop() take the final sample and write the run's summary.
 import type { Db } from '../db/open.js';
 import { locateSource, openSource, waitForRunningContainer, type SourceLocation } from './locate.js';
+import { ProcessStore } from './process-store.js';
+import { bootTimeMs } from './process-table.js';
 import { isEmptySample, type LimitsRead, type SampleSource } from './sample.js';
 import { SampleStore, type SamplerSummary } from './store.js';
 
@@ -17,13 +19,22 @@ export interface SamplerOptions {
   runId: string;
   containerName: string;
   intervalMs: number;
+  /** Per-process samples with every Nth sample (0: none; default DEFAULT_PROCESS_SAMPLE_EVERY). */
+  processSampleEvery?: number;
+  /** Processes under this RSS are folded into their group's "(other)" row (default 16 MiB). */
+  processFoldBelowBytes?: number;
   log?: (line: string) => void;
 }
 
 export interface Sampler {
+  /** What is sampled, once the container runs; null if it never did (or stop came first). */
+  readonly located: Promise<SourceLocation | null>;
   /** Takes the final sample (call it after the container exited, before it is removed) and writes the summary. */
   stop(): Promise<SamplerSummary>;
 }
+
+/** Per-process samples with every sample: affordable at 100 ms (docs/sampler.md, Cost). */
+export const DEFAULT_PROCESS_SAMPLE_EVERY = 1;
 
 /** Finds what to sample; null when there is nothing (the container never ran, or stop came first). */
 export type Locator = (shouldStop: () => boolean) => Promise<SourceLocation | null>;
@@ -40,15 +51,23 @@ export function startSampler(opts: SamplerOptions): Sampler {
 /** The loop itself, with the locator passed in (tests hand it a fake cgroup directory). */
 export function startSamplerWith(opts: SamplerOptions, locate: Locator): Sampler {
   const log = opts.log ?? (() => {});
-  const store = new SampleStore(opts.db, opts.runId);
+  const processEvery = opts.processSampleEvery ?? DEFAULT_PROCESS_SAMPLE_EVERY;
+  let processes: ProcessStore | null = null;
+  const store = new SampleStore(opts.db, opts.runId, {
+    pending: () => processes?.pending() ?? false,
+    write: () => processes?.write(),
+    settle: (committed) => processes?.settle(committed),
+  });
   let stopping = false;
   let source: SampleSource | null = null;
   let limits: LimitsRead = { memoryMax: null, cpuMax: null };
   let gone = false;
   let timer: NodeJS.Timeout | undefined;
   let unwatch = () => {};
+  let ticks = 0;
 
-  const sample = () => {
+  /** `withProcesses`: the interval's ticks (every Nth) and the first and final samples; not OOM-triggered ones. */
+  const sample = (withProcesses: boolean) => {
     if (!source || gone) return;
     const values = source.read();
     // Gone (cgroup removed, init exited): the values already stored are the last ones.
@@ -57,35 +76,50 @@ export function startSamplerWith(opts: SamplerOptions, locate: Locator): Sampler
       return;
     }
     try {
-      store.add(source.kind, values);
+      const tMs = store.add(source.kind, values);
+      // Written with the next flush of the samples.
+      if (withProcesses && processes && source.processes) processes.add(tMs, source.processes());
     } catch (e) {
       log(`sampler: cannot store samples (will retry): ${(e as Error).message}`);
     }
   };
+  const tick = () => sample(processEvery > 0 && ++ticks % processEvery === 0);
 
-  const started = locate(() => stopping)
+  const located = locate(() => stopping);
+  const started = located
     .then((location) => {
       if (!location) return;
       if (location.kind === 'proc') log(`sampler: sampling the process tree of pid ${location.pid} (${location.reason})`);
-      source = openSource(location);
+      const opened = openSource(location);
+      source = opened;
+      if (processEvery > 0 && opened.processes) {
+        processes = new ProcessStore(opts.db, opts.runId, {
+          agentPid: location.pid ?? null,
+          bootMs: bootTimeMs(),
+          foldBelowBytes: opts.processFoldBelowBytes,
+          cmdline: (pid) => opened.cmdline?.(pid) ?? null,
+        });
+      }
       // Read while the container runs: after it exits its cgroup may be gone.
-      limits = source.readLimits();
-      sample();
+      limits = opened.readLimits();
+      sample(processes !== null);
       if (stopping) return;
-      timer = setInterval(sample, opts.intervalMs);
+      timer = setInterval(tick, opts.intervalMs);
       // The sampler must never keep agentpod alive on its own.
       timer.unref();
-      unwatch = source.watchOom?.(sample) ?? unwatch;
+      unwatch = opened.watchOom?.(() => sample(false)) ?? unwatch;
     })
     .catch((e: Error) => log(`sampler: ${e.message}`));
 
   return {
+    located: located.catch(() => null),
     async stop() {
       stopping = true;
       await started;
       clearInterval(timer);
       unwatch();
-      sample();
+      sample(processes !== null);
+      processes?.end();
       const kind = source?.kind ?? null;
       source?.close();
       source = null;

@@ -19,6 +19,13 @@ export interface SamplerSummary {
 
 const FLUSH_EVERY_MS = 1000;
 
+/** Rows written inside the samples' transaction; settle() says whether it committed (else they stay pending). */
+export interface TransactionPart {
+  pending(): boolean;
+  write(): void;
+  settle(committed: boolean): void;
+}
+
 type Row = Record<string, string | number | null>;
 
 export class SampleStore {
@@ -30,28 +37,39 @@ export class SampleStore {
   constructor(
     private readonly db: Db,
     private readonly runId: string,
+    /** Written in the same transaction as the samples (the per-process samples). */
+    private readonly alsoFlush: TransactionPart | null = null,
   ) {
     const columns = ['run_id', 't_ms', 'source', ...SAMPLE_COLUMNS];
     this.insert = db.prepare(`INSERT INTO samples (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
   }
 
-  add(source: SourceKind, values: SampleValues, tMs = Date.now()): void {
+  /** Returns the sample's t_ms (the per-process samples of the same tick take it too). */
+  add(source: SourceKind, values: SampleValues, tMs = Date.now()): number {
     // Strictly increasing times: an OOM-triggered sample can land in the same millisecond as a tick.
     this.lastTms = Math.max(tMs, this.lastTms + 1);
     const row: Row = { run_id: this.runId, t_ms: this.lastTms, source };
     for (const column of SAMPLE_COLUMNS) row[column] = values[column] ?? null;
     this.pending.push(row);
     if (tMs - this.lastFlushMs >= FLUSH_EVERY_MS) this.flush();
+    return this.lastTms;
   }
 
   /** Rows stay pending if the write fails (database busy), and go with the next flush. */
   flush(): void {
     this.lastFlushMs = Date.now();
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 && !this.alsoFlush?.pending()) return;
     const rows = this.pending;
-    this.db.transaction(() => {
-      for (const row of rows) this.insert.run(row);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const row of rows) this.insert.run(row);
+        this.alsoFlush?.write();
+      })();
+    } catch (e) {
+      this.alsoFlush?.settle(false);
+      throw e;
+    }
+    this.alsoFlush?.settle(true);
     this.pending = [];
   }
 

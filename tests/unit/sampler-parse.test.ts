@@ -113,7 +113,7 @@ describe('pressure (PSI)', () => {
 
 describe('/proc files', () => {
   it('parses /proc/PID/stat with spaces and parentheses in the command name', () => {
-    expect(parseProcStat(procFixture('stat'))).toEqual({ utime: 154, stime: 215, cutime: 0, cstime: 0, numThreads: 1, starttime: 2426 });
+    expect(parseProcStat(procFixture('stat'))).toEqual({ comm: 'py (odd) name', ppid: 428, utime: 154, stime: 215, cutime: 0, cstime: 0, numThreads: 1, starttime: 2426 });
     expect(parseProcStat('123 (truncated')).toBeNull();
     expect(parseProcStat(null)).toBeNull();
   });
@@ -285,7 +285,7 @@ describe('locating the container', () => {
   it('v2: the init pid\'s own cgroup (crun\'s container/ leaf)', () => {
     const leaf = `/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${ID}.scope/container`;
     const { cgroupRoot, procRoot } = fakeHost(procFixture('cgroup-v2'), { pureV2: true, dirs: [`${leaf}/memory.current`] });
-    expect(locateSource({ id: ID, pid: PID }, cgroupRoot, procRoot)).toEqual({ kind: 'cgroup-v2', dir: join(cgroupRoot, leaf) });
+    expect(locateSource({ id: ID, pid: PID }, cgroupRoot, procRoot)).toEqual({ kind: 'cgroup-v2', dir: join(cgroupRoot, leaf), pid: PID });
   });
 
   it('v2 without the memory controller delegated: proc', () => {
@@ -305,6 +305,7 @@ describe('locating the container', () => {
     expect(locateSource({ id: ID, pid: PID }, cgroupRoot, procRoot)).toEqual({
       kind: 'cgroup-v1',
       dirs: { memory: join(cgroupRoot, 'memory', path), cpu: join(cgroupRoot, 'cpu', path), cpuacct: join(cgroupRoot, 'cpuacct', path), pids: join(cgroupRoot, 'pids', path) },
+      pid: PID,
     });
   });
 

@@ -9,6 +9,7 @@ import { openDb, type Db } from '../../src/db/open.js';
 import { watchOomEvents } from '../../src/sampler/oom-watch.js';
 import { openProcSource } from '../../src/sampler/proc.js';
 import { startSamplerWith } from '../../src/sampler/sampler.js';
+import { writeFakeProc, type FakeProcess } from '../helpers/fake-proc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -206,22 +207,7 @@ describe('sampling loop', () => {
 });
 
 describe('proc source', () => {
-  /** A fake /proc: pid -> { threads, children per thread, stat times, files }. */
-  function fakeProc(pids: Record<number, { tids?: number[]; children?: number[]; utime: number; stime?: number; start?: number; rssKb: number; pssKb: number; io?: boolean }>) {
-    const root = join(dir, 'proc');
-    for (const [pid, p] of Object.entries(pids)) {
-      const tids = p.tids ?? [Number(pid)];
-      for (const [i, tid] of tids.entries()) {
-        mkdirSync(join(root, pid, 'task', String(tid)), { recursive: true });
-        writeFileSync(join(root, pid, 'task', String(tid), 'children'), i === 0 && p.children?.length ? `${p.children.join(' ')} ` : '');
-      }
-      writeFileSync(join(root, pid, 'stat'), `${pid} (a b) S 1 1 1 0 -1 0 0 0 0 0 ${p.utime} ${p.stime ?? 0} 5 5 20 0 ${tids.length} 0 ${p.start ?? 100} 0 0\n`);
-      writeFileSync(join(root, pid, 'status'), `Name:\ta b\nThreads:\t${tids.length}\nVmRSS:\t  ${p.rssKb} kB\nRssAnon:\t  ${p.rssKb - 10} kB\nRssFile:\t  10 kB\nRssShmem:\t 0 kB\nVmSwap:\t 0 kB\n`);
-      writeFileSync(join(root, pid, 'smaps_rollup'), `00400000-7fff0000 ---p 00000000 00:00 0  [rollup]\nRss:  ${p.rssKb} kB\nPss:  ${p.pssKb} kB\n`);
-      if (p.io !== false) writeFileSync(join(root, pid, 'io'), 'rchar: 1\nwchar: 2\nread_bytes: 4096\nwrite_bytes: 8192\n');
-    }
-    return root;
-  }
+  const fakeProc = (pids: Record<number, FakeProcess>) => writeFakeProc(join(dir, 'proc'), pids);
 
   it('sums the tree of the init pid, children of every thread included, and counts threads', () => {
     const root = fakeProc({
