@@ -4,10 +4,11 @@ import { profilesQuery } from './profiles.js';
 import type { Query } from './query.js';
 import { runsQuery } from './runs.js';
 import { tokensQuery } from './tokens.js';
+import { toolProcessesQuery } from './tool-processes.js';
 import { toolResourcesQuery, toolResourcesSummaryQuery } from './tool-resources.js';
 import { toolsQuery } from './tools.js';
 
-export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, profilesQuery, tokensQuery];
+export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, toolProcessesQuery, profilesQuery, tokensQuery];
 
 export function findQuery(name: string): Query {
   const query = QUERIES.find((q) => q.name === name);

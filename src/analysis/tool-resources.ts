@@ -1,5 +1,6 @@
 // `tool-resources` and `tool-resources-summary`: what each tool call cost in memory and CPU, from the run's
 // cgroup (or /proc) samples inside the call's window [tool_use line, tool_result line].
+import { withAttribution, type AttributedFigures } from '../attribution/store.js';
 import type { Db } from '../db/open.js';
 import { toolCallDetail } from './families.js';
 import { runCondition, type RunFilter } from './filter.js';
@@ -95,7 +96,7 @@ export function measureWindow(w: WindowSamples, startMs: number, endMs: number):
   };
 }
 
-export interface MeasuredToolCall extends ToolCallKey, WindowUse {
+export interface MeasuredToolCall extends ToolCallKey, WindowUse, AttributedFigures {
   runId: string;
   toolUseId: string;
   agentId: string | null;
@@ -163,7 +164,7 @@ export function measuredToolCalls(db: Db, filter: RunFilter): MeasuredToolCall[]
        ORDER BY calls.started_at, calls.run_id, calls.start_ms, calls.tool_use_id`,
     )
     .all(where.params) as CallRow[];
-  return calls.map((call) => {
+  const measured = calls.map((call) => {
     const [inside, insidePeak] = JSON.parse(call.inside) as [number, number | null];
     const window: WindowSamples = { inside, insidePeak, before: point(call.before), fromStart: point(call.from_start), toEnd: point(call.to_end), after: point(call.after) };
     const measurable = call.start_ms !== null && call.window_end !== null && call.window_end >= call.start_ms;
@@ -180,6 +181,7 @@ export function measuredToolCalls(db: Db, filter: RunFilter): MeasuredToolCall[]
       isError: call.is_error,
     };
   });
+  return withAttribution(db, measured);
 }
 
 export function toolResourceRow(c: MeasuredToolCall): Row {
@@ -199,6 +201,8 @@ export function toolResourceRow(c: MeasuredToolCall): Row {
     memory_delta_bytes: c.memoryDeltaBytes,
     cpu_seconds: c.cpuSeconds,
     avg_cores: c.avgCores,
+    tool_peak_rss_bytes: c.toolPeakRssBytes,
+    agent_rss_bytes: c.agentRssBytes,
     is_error: c.isError,
   };
 }
@@ -247,6 +251,8 @@ export const toolResourcesQuery: Query = {
     { key: 'memory_delta_bytes', kind: 'bytes', about: 'peak_memory_bytes - memory_before_bytes' },
     { key: 'cpu_seconds', kind: 'decimal', about: 'cumulative CPU counter at the end minus at the start, each linearly interpolated between samples' },
     { key: 'avg_cores', kind: 'decimal', about: 'cpu_seconds / window length' },
+    { key: 'tool_peak_rss_bytes', kind: 'bytes', about: 'peak RSS of the processes the call started (its command tree), from per-process samples; NULL without them', optional: true },
+    { key: 'agent_rss_bytes', kind: 'bytes', about: "the agent's own largest RSS during the call, from per-process samples", optional: true },
     { key: 'is_error', kind: 'int', about: 'the tool_result\'s is_error', optional: true },
   ],
   run: (db, filter) => measuredToolCalls(db, filter).map(toolResourceRow),

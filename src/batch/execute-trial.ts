@@ -54,6 +54,7 @@ export async function executeTrial(ctx: TrialContext, input: TrialInput): Promis
     trial,
     spec,
     sampleIntervalMs: ctx.launch.sampleIntervalMs,
+    processSampleEvery: ctx.launch.processSampleEvery,
     batch: { id: ctx.batchId, trialIndex: input.key.trialIndex },
     signal: ctx.signal,
     log: input.log,

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import type { RunOutcome } from '../run/execute.js';
 import type { ShareMode } from '../run/spec.js';
 import type { TrialLaunch } from '../swebench/trial.js';
-import { UserError } from '../errors.js';
+import { ConfigError, UserError } from '../errors.js';
 import { withStoreOptions, type StoreArgs } from './common.js';
 
 export interface LaunchArgs extends StoreArgs {
@@ -19,6 +19,7 @@ export interface LaunchArgs extends StoreArgs {
   runtime?: string;
   claude?: string;
   'sample-interval': number;
+  'process-samples-every': number;
   'dry-run': boolean;
   json: boolean;
   'as-user'?: string;
@@ -38,12 +39,16 @@ export function withLaunchOptions<T>(y: Argv<T>) {
     .option('runtime', { type: 'string', describe: 'OCI runtime (default: podman\'s, or runc on cgroup v1/hybrid hosts)' })
     .option('claude', { type: 'string', describe: 'path of the claude binary (default: $AGENTPOD_CLAUDE, PATH, bundled)' })
     .option('sample-interval', { type: 'number', default: 100, describe: 'resource sampling interval in ms' })
+    .option('process-samples-every', { type: 'number', default: 1, describe: 'per-process samples with every Nth sample (0: none)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the podman command and run nothing' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
     .option('as-user', { type: 'string', describe: 'when root: run the rootless part as this user' });
 }
 
+/** The run's profile with the flags applied (every launching command calls it first: it also checks the flags). */
 export async function profileFromArgs(args: LaunchArgs) {
+  const every = args['process-samples-every'];
+  if (!Number.isInteger(every) || every < 0) throw new ConfigError(`--process-samples-every must be a whole number >= 0, got ${every}`);
   const { applyOverrides, loadProfile } = await import('../profiles.js');
   return applyOverrides(loadProfile(args.profile), {
     memory: args.memory,
@@ -55,7 +60,7 @@ export async function profileFromArgs(args: LaunchArgs) {
 }
 
 export function trialLaunchFrom(args: LaunchArgs): TrialLaunch {
-  return { model: args.model, shareMode: args.share, runtime: args.runtime, claude: args.claude, sampleIntervalMs: args['sample-interval'] };
+  return { model: args.model, shareMode: args.share, runtime: args.runtime, claude: args.claude, sampleIntervalMs: args['sample-interval'], processSampleEvery: args['process-samples-every'] };
 }
 
 /** As root: re-exec as --as-user, or refuse with what to do. Returns an exit code when it re-executed. */

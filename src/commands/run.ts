@@ -82,6 +82,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       prompt,
       signal: controller.signal,
       sampleIntervalMs: args['sample-interval'],
+      processSampleEvery: args['process-samples-every'],
       log: (line) => process.stderr.write(`${line}\n`),
     });
     db.close();

@@ -51,7 +51,7 @@ export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
       return;
     }
     const db = await openStore(args);
-    const outcome = await runTrial({ db, dataDir, trial, spec, sampleIntervalMs: args['sample-interval'], signal: controller.signal, log });
+    const outcome = await runTrial({ db, dataDir, trial, spec, sampleIntervalMs: args['sample-interval'], processSampleEvery: args['process-samples-every'], signal: controller.signal, log });
     db.close();
     if (args.json) process.stdout.write(`${JSON.stringify({ ...outcome, fix })}\n`);
     else {

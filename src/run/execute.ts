@@ -4,6 +4,7 @@ import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFile
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { recordAttribution } from '../attribution/store.js';
 import type { Db } from '../db/open.js';
 import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
@@ -36,6 +37,8 @@ export interface RunRequest {
   /** Aborting stops the container; the run is recorded as interrupted. */
   signal?: AbortSignal;
   sampleIntervalMs?: number;
+  /** Per-process samples with every Nth sample (0: none). */
+  processSampleEvery?: number;
   /** Progress lines for the user (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -126,7 +129,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   });
   // Sampling starts with the client and ends after the container exited, before it is removed (the final
   // read of memory.peak and memory.events needs the cgroup).
-  const sampler = startSampler({ db, runId: spec.runId, containerName: spec.containerName, intervalMs: req.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS, log });
+  const sampler = startSampler({ db, runId: spec.runId, containerName: spec.containerName, intervalMs: req.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS, processSampleEvery: req.processSampleEvery, log });
   let samplerStopped: Promise<SamplerSummary | null> | null = null;
   const stopSampler = () =>
     (samplerStopped ??= sampler.stop().catch((e: Error) => {
@@ -242,6 +245,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     error,
   };
   finishRunRow(db, spec.runId, end);
+  recordAttribution(db, spec.runId, log);
   const outcome: RunOutcome = {
     runId: spec.runId,
     status: end.status,

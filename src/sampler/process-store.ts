@@ -1,6 +1,7 @@
 // Writing per-process samples compactly. A `processes` row once per process (its first and last sighting, peak
 // and CPU written when it leaves or the run ends), then a `process_samples` row whenever its values change:
-// a value holds from its row to the next one or to the process's last sighting. Only the agent and processes
+// a value holds from its row to the next one or to the process's last sighting. The agent has a row at every
+// tick, so its rows are the times per-process samples were taken. Only the agent and processes
 // that reached the size threshold have values of their own; the others are summed per group (the subtree of
 // one child of the agent: what one tool call started) into that group's "(other)" row, whose value drops to
 // 0 when none of them is left.
@@ -201,10 +202,13 @@ export class ProcessStore implements TransactionPart {
     this.values.splice(0, done.values);
   }
 
-  /** A value row when the values changed since the process's last one (PSS, read now and then, always). */
+  /**
+   * A value row when the values changed since the process's last one (PSS, read now and then, always). The
+   * agent gets one at every tick: its rows say when per-process samples were taken.
+   */
   private record(p: Known, tMs: number, v: Values): void {
     const w = p.written;
-    if (w && w.rss === v.rss && w.cpu === v.cpu && v.pss === null) return;
+    if (p.kind !== 'agent' && w && w.rss === v.rss && w.cpu === v.cpu && v.pss === null) return;
     p.written = { ...v };
     this.values.push({ process: p, tMs, ...v });
   }

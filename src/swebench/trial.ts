@@ -58,6 +58,7 @@ export interface TrialLaunch {
   runtime?: string;
   claude?: string;
   sampleIntervalMs: number;
+  processSampleEvery?: number;
 }
 
 export function trialSpec(t: PreparedTrial, profile: Profile, launch: TrialLaunch, batchId?: string): LaunchSpec {
@@ -82,6 +83,7 @@ export interface TrialRequest {
   trial: PreparedTrial;
   spec: LaunchSpec;
   sampleIntervalMs: number;
+  processSampleEvery?: number;
   batch?: { id: string; trialIndex: number };
   signal?: AbortSignal;
   log: (line: string) => void;
@@ -115,6 +117,7 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     prompt: trial.prompt,
     signal: req.signal,
     sampleIntervalMs: req.sampleIntervalMs,
+    processSampleEvery: req.processSampleEvery,
     log: req.log,
     hooks: {
       // Linked to its batch from the start: a trial cut off by a crash still shows as the batch's.

@@ -178,8 +178,8 @@ describe('process store', () => {
     // One (other) row per group with folded processes; none for the agent.
     const others = rows.filter((r) => r.kind === 'other');
     expect(others.map((r) => r.group_id).sort()).toEqual([bash.id, sleep.id].sort());
-    // The agent: a row per change (the second tick changed nothing).
-    expect(valuesOf(agent.id).map((v) => v.t_ms)).toEqual([1000, 1200]);
+    // The agent: a row at every tick (they are the ticks); the others only when their values change.
+    expect(valuesOf(agent.id).map((v) => v.t_ms)).toEqual([1000, 1100, 1200]);
     // The python folded while small (8 MiB), then rows of its own from the tick it reached 16 MiB.
     expect(valuesOf(python.id)).toEqual([
       { t_ms: 1100, rss_bytes: 120 * MiB, cpu_usec: 500_000 },

@@ -5,5 +5,6 @@ import { TRACES_MIGRATIONS } from './traces.js';
 import { SWEBENCH_MIGRATIONS } from './swebench.js';
 import { SAMPLES_MIGRATIONS } from './samples.js';
 import { PROCESSES_MIGRATIONS } from './processes.js';
+import { ATTRIBUTION_MIGRATIONS } from './attribution.js';
 
-export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS, ...SWEBENCH_MIGRATIONS, ...SAMPLES_MIGRATIONS, ...PROCESSES_MIGRATIONS];
+export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS, ...SWEBENCH_MIGRATIONS, ...SAMPLES_MIGRATIONS, ...PROCESSES_MIGRATIONS, ...ATTRIBUTION_MIGRATIONS];
