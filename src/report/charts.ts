@@ -86,14 +86,95 @@ export function timeSeriesChart(c: TimeSeriesChart): Html {
     ),
     xAxis(c.axis, bottom),
     c.series.map((s) => h('path', { class: `series series-${s.className}`, d: linePath(minMaxDownsample(s.points, 2 * CHART_WIDTH), c.axis.x, y) })),
-    c.levels.map((l) =>
-      h('g', {}, h('line', { class: 'limit-line', x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(l.value), y2: y(l.value) }), h('text', { class: 'limit-label', x: LEFT + 6, y: y(l.value) - 5 }, l.label)),
+    levelLines(c.levels, y),
+    eventMarkers(c.markers, c.axis, bottom),
+  );
+}
+
+function levelLines(levels: LevelLine[], y: Scale): Html[] {
+  return levels.map((l) =>
+    h('g', {}, h('line', { class: 'limit-line', x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(l.value), y2: y(l.value) }), h('text', { class: 'limit-label', x: LEFT + 6, y: y(l.value) - 5 }, l.label)),
+  );
+}
+
+function eventMarkers(markers: Marker[], axis: TimeAxis, bottom: number): Html[] {
+  return markers.map((m) => {
+    const x = axis.x(m.tMs);
+    const top = m.className === 'oom-marker' ? TOP : bottom - 10; // throttle events: short ticks on the axis
+    return h('g', {}, h('line', { class: m.className, x1: x, x2: x, y1: top, y2: bottom }, h('title', {}, m.label)), m.className === 'oom-marker' ? h('text', { class: 'oom-label', x: x + 4, y: TOP + 12 }, m.label) : null);
+  });
+}
+
+export interface StackLayer {
+  label: string;
+  className: string;
+  /** One value per x of the chart's xs (null: unknown, drawn as 0). */
+  values: (number | null)[];
+}
+
+export interface StackedChart {
+  title: string;
+  className: string;
+  axis: TimeAxis;
+  /** Epoch ms of the points, ascending. */
+  xs: number[];
+  /** Bottom layer first. */
+  layers: StackLayer[];
+  yMax: number;
+  yTicks: number[];
+  yLabel(value: number): string;
+  levels: LevelLine[];
+  markers: Marker[];
+  height: number;
+}
+
+/**
+ * At most about `maxPoints` of the indices of `totals`: per run of equal length, the one with the largest
+ * total, so the peaks of the stack survive.
+ */
+export function peakDownsample(totals: readonly number[], maxPoints: number): number[] {
+  if (totals.length <= maxPoints) return totals.map((_, i) => i);
+  const size = Math.ceil(totals.length / maxPoints);
+  const out: number[] = [];
+  for (let i = 0; i < totals.length; i += size) {
+    let best = i;
+    for (let j = i + 1; j < Math.min(i + size, totals.length); j++) if (totals[j] > totals[best]) best = j;
+    out.push(best);
+  }
+  return out;
+}
+
+/** Layers stacked on each other as filled areas over time (the sum of the layers is the top line). */
+export function stackedAreaChart(c: StackedChart): Html {
+  const bottom = c.height - BOTTOM;
+  const y = linearScale([0, c.yMax], [bottom, TOP]);
+  const totals = c.xs.map((_, i) => c.layers.reduce((sum, l) => sum + (l.values[i] ?? 0), 0));
+  const keep = peakDownsample(totals, 2 * CHART_WIDTH);
+  let base = keep.map(() => 0);
+  const areas = c.layers.map((layer) => {
+    const top = keep.map((i, k) => base[k] + (layer.values[i] ?? 0));
+    const point = (k: number, v: number) => `${Math.round(c.axis.x(c.xs[keep[k]]) * 10) / 10},${Math.round(y(v) * 10) / 10}`;
+    const d = keep.length ? `M${keep.map((_, k) => point(k, top[k])).join('L')}L${keep.map((_, k) => point(keep.length - 1 - k, base[keep.length - 1 - k])).join('L')}Z` : '';
+    base = top;
+    return h('path', { class: `area area-${layer.className}`, d });
+  });
+  const legend = c.layers.map((l, i) =>
+    h('g', { transform: `translate(${CHART_WIDTH - RIGHT - 170 * (c.layers.length - i)}, 12)` }, h('rect', { class: `legend-${l.className}`, width: 12, height: 8, y: -7 }), h('text', { x: 16, y: 0 }, l.label)),
+  );
+  return h(
+    'svg',
+    { class: `chart ${c.className}`, viewBox: `0 0 ${CHART_WIDTH} ${c.height}`, role: 'img', 'aria-label': c.title },
+    h('text', { class: 'chart-title', x: LEFT, y: 14 }, c.title),
+    legend,
+    h(
+      'g',
+      { class: 'grid axis y-axis' },
+      c.yTicks.map((v) => h('g', {}, h('line', { x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(v), y2: y(v) }), h('text', { x: LEFT - 6, y: y(v) + 4, 'text-anchor': 'end' }, c.yLabel(v)))),
     ),
-    c.markers.map((m) => {
-      const x = c.axis.x(m.tMs);
-      const top = m.className === 'oom-marker' ? TOP : bottom - 10; // throttle events: short ticks on the axis
-      return h('g', {}, h('line', { class: m.className, x1: x, x2: x, y1: top, y2: bottom }, h('title', {}, m.label)), m.className === 'oom-marker' ? h('text', { class: 'oom-label', x: x + 4, y: TOP + 12 }, m.label) : null);
-    }),
+    xAxis(c.axis, bottom),
+    areas,
+    levelLines(c.levels, y),
+    eventMarkers(c.markers, c.axis, bottom),
   );
 }
 

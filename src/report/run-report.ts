@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { humanCell, type Cell, type Column, type Row } from '../analysis/output.js';
 import { measuredToolCalls, toolResourceRow, toolResourceSummary, toolResourcesQuery, toolResourcesSummaryQuery, type MeasuredToolCall } from '../analysis/tool-resources.js';
 import { runsRows } from '../analysis/runs.js';
+import type { StackPoint } from '../attribution/attribute.js';
+import { runMemoryStack } from '../attribution/store.js';
 import { toolsQuery, toolsRows } from '../analysis/tools.js';
 import type { Db } from '../db/open.js';
 import { ConfigError } from '../errors.js';
 import { formatBytes, formatDuration } from '../units.js';
-import { CHART_WIDTH, timeAxis, timeSeriesChart, toolSpansChart, type Marker, type TimeAxis, type ToolSpan } from './charts.js';
+import { CHART_WIDTH, stackedAreaChart, timeAxis, timeSeriesChart, toolSpansChart, type Marker, type TimeAxis, type ToolSpan } from './charts.js';
 import { fragment, h, type Child, type Html } from './html.js';
 import { keyValueTable, note, page, rowsTable, section } from './page.js';
 import { byteTicks, niceTicks } from './svg.js';
@@ -33,6 +35,8 @@ export interface RunReportData {
   calls: MeasuredToolCall[];
   tools: Row[];
   patch: { text: string; bytes: number } | null;
+  /** RSS by owner at each per-process tick (empty or absent without per-process samples). */
+  stack?: StackPoint[];
 }
 
 /** patch.diff beyond this is cut in the page (the file keeps all of it). */
@@ -61,6 +65,7 @@ export function loadRunReport(db: Db, runId: string): RunReportData {
     calls: measuredToolCalls(db, filter),
     tools: toolsRows(db, filter),
     patch: readPatch(run.run_dir),
+    stack: runMemoryStack(db, runId),
   };
 }
 
@@ -129,6 +134,28 @@ function memoryChart(d: RunReportData, axis: TimeAxis): Html {
     levels: limit === null ? [] : [{ value: limit, label: `limit ${formatBytes(limit)} (${limitNote(d.run.limits_enforced)})` }],
     markers,
     height: 280,
+  });
+}
+
+/** The agent's own memory and its tools' (the processes tool calls started), stacked: who used the memory. */
+function memoryStackChart(stack: StackPoint[], d: RunReportData, axis: TimeAxis): Html {
+  const limit = num(d.run.memory_limit_bytes);
+  const peak = Math.max(...stack.map((p) => (p.agentRssBytes ?? 0) + p.toolsRssBytes + p.otherRssBytes), limit ?? 0, 1);
+  return stackedAreaChart({
+    title: 'Memory by process (RSS): the agent, the processes its tool calls started, the rest',
+    className: 'memory-stack',
+    axis,
+    xs: stack.map((p) => p.tMs),
+    layers: [
+      { label: 'agent', className: 'agent', values: stack.map((p) => p.agentRssBytes) },
+      { label: 'tool calls', className: 'tools', values: stack.map((p) => p.toolsRssBytes) },
+      { label: 'other processes', className: 'other-processes', values: stack.map((p) => p.otherRssBytes) },
+    ],
+    ...valueAxis(peak, byteTicks),
+    yLabel: formatBytes,
+    levels: limit === null ? [] : [{ value: limit, label: `limit ${formatBytes(limit)} (${limitNote(d.run.limits_enforced)})` }],
+    markers: [],
+    height: 240,
   });
 }
 
@@ -212,7 +239,7 @@ export function renderRunReport(d: RunReportData): string {
   const axis = runAxis(d);
   const runId = String(d.run.id);
   const charts: Child[] = d.samples.length
-    ? [memoryChart(d, axis), cpuChart(d, axis)]
+    ? [memoryChart(d, axis), d.stack?.length ? memoryStackChart(d.stack, d, axis) : null, cpuChart(d, axis)]
     : [note(`No resource samples were recorded for this run (sample source: ${humanCell(d.run.sample_source ?? null, 'text')}): no memory or CPU chart.`)];
   const calls: Child[] = !d.hasTrace
     ? [note(`No trace of session ${String(d.run.session_id)} is in the database: run agentpod ingest on the run's trace to see its tool calls.`)]

@@ -20,7 +20,7 @@ export interface ProcessStoreOptions {
   /** Epoch ms of the boot, to turn start times (clock ticks after boot) into epoch ms. */
   bootMs: number | null;
   foldBelowBytes?: number;
-  /** The start of a process's command line (read once, when its row is written). */
+  /** The start of a process's command line (read when it is first seen). */
   cmdline: (pid: number) => string | null;
 }
 
@@ -37,6 +37,9 @@ interface Known {
   ppid: number | null;
   starttime: number | null;
   comm: string;
+  /** Read when first seen (short-lived processes are gone by the flush), again if it exec'd (comm changed). */
+  cmdline: string | null;
+  cmdlineComm: string;
   parent: Known | null;
   /** The group's root (a child of the agent); null for the agent and processes outside its tree. */
   group: Known | null;
@@ -173,8 +176,8 @@ export class ProcessStore implements TransactionPart {
           ppid: p.ppid,
           startMs: p.starttime === null || this.opts.bootMs === null ? null : Math.round(this.opts.bootMs + p.starttime * (USEC_PER_CLOCK_TICK / 1000)),
           comm: p.comm,
-          // Read now, not when first seen: the container's init is the runtime's until it execs the agent.
-          cmdline: p.pid === null ? null : this.opts.cmdline(p.pid),
+          // The container's init is the runtime's until it execs the agent: read again once the name changed.
+          cmdline: p.pid !== null && p.comm !== p.cmdlineComm ? (this.opts.cmdline(p.pid) ?? p.cmdline) : p.cmdline,
           parentId: p.parent?.id ?? null,
           groupId: p.group?.id ?? null,
           firstSeen: p.firstSeenMs,
@@ -226,6 +229,8 @@ export class ProcessStore implements TransactionPart {
       ppid: e.ppid,
       starttime: e.starttime,
       comm: e.comm,
+      cmdline: this.opts.cmdline(e.pid),
+      cmdlineComm: e.comm,
       parent,
       group: null,
       own: isAgent,
@@ -252,6 +257,8 @@ export class ProcessStore implements TransactionPart {
         ppid: null,
         starttime: null,
         comm: '(other)',
+        cmdline: null,
+        cmdlineComm: '(other)',
         parent: group,
         group,
         own: true,
