@@ -2,7 +2,7 @@
 // has to run. Pure: the database rows come in as values.
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.js';
-import type { Profile } from '../profiles.js';
+import { softLimitsOf, type Profile } from '../profiles.js';
 import { formatBytes } from '../units.js';
 
 export interface TrialKey {
@@ -59,15 +59,21 @@ export function batchIdentity(input: { name?: string; tasksSha256: string; profi
     if (!/^[\w.-]+$/.test(input.name)) throw new ConfigError(`--name ${JSON.stringify(input.name)}: use letters, digits, '.', '_' and '-'`);
     return input.name;
   }
-  const conditions = input.profiles.map((p) => ({
-    name: p.name,
-    memoryBytes: p.memoryBytes,
-    memorySwapBytes: p.memorySwapBytes,
-    cpus: p.cpus,
-    pidsLimit: p.pidsLimit,
-    timeoutMs: p.timeoutMs,
-    model: input.model ?? p.model,
-  }));
+  const conditions = input.profiles.map((p) => {
+    const soft = softLimitsOf(p);
+    return {
+      name: p.name,
+      memoryBytes: p.memoryBytes,
+      memorySwapBytes: p.memorySwapBytes,
+      cpus: p.cpus,
+      pidsLimit: p.pidsLimit,
+      timeoutMs: p.timeoutMs,
+      model: input.model ?? p.model,
+      // Only when set, so the batches of profiles without them keep their ids.
+      ...(Object.values(soft).some((v) => v !== null) ? { soft } : {}),
+      ...(p.schedule?.length ? { schedule: p.schedule } : {}),
+    };
+  });
   const digest = createHash('sha256').update(JSON.stringify({ tasks: input.tasksSha256, profiles: conditions, repeat: input.repeat })).digest('hex');
   return `b${digest.slice(0, 12)}`;
 }

@@ -14,6 +14,9 @@ export interface LaunchArgs extends StoreArgs {
   cpus?: string;
   'pids-limit'?: string;
   timeout?: string;
+  'memory-high'?: string;
+  'memory-low'?: string;
+  'cpu-weight'?: string;
   model?: string;
   share: ShareMode;
   runtime?: string;
@@ -34,6 +37,9 @@ export function withLaunchOptions<T>(y: Argv<T>) {
     .option('cpus', { type: 'string', describe: 'CPU limit, e.g. 1.5' })
     .option('pids-limit', { type: 'string', describe: 'process/thread limit' })
     .option('timeout', { type: 'string', describe: 'wall-clock limit, e.g. 30m' })
+    .option('memory-high', { type: 'string', describe: 'soft memory limit (cgroup v2 memory.high): throttle and reclaim above it, e.g. 1500m' })
+    .option('memory-low', { type: 'string', describe: 'memory reservation (cgroup v2 memory.low, podman --memory-reservation)' })
+    .option('cpu-weight', { type: 'string', describe: 'CPU weight when CPUs are contended, 1-10000 (kernel default 100)' })
     .option('model', { type: 'string', describe: 'model passed to claude --model' })
     .option('share', { choices: ['host', 'narrow'] as const, default: 'host' as ShareMode, describe: 'host: share /home and /tmp; narrow: only ~/.claude and the work dir' })
     .option('runtime', { type: 'string', describe: 'OCI runtime (default: podman\'s, or runc on cgroup v1/hybrid hosts)' })
@@ -56,6 +62,9 @@ export async function profileFromArgs(args: LaunchArgs) {
     cpus: args.cpus,
     pidsLimit: args['pids-limit'],
     timeout: args.timeout,
+    memoryHigh: args['memory-high'],
+    memoryLow: args['memory-low'],
+    cpuWeight: args['cpu-weight'],
   });
 }
 

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { describeChange } from '../limit-keys.js';
 import type { Profile } from '../profiles.js';
 import { formatBytes, formatDuration } from '../units.js';
 
@@ -12,6 +13,10 @@ function describeProfile(p: Profile): Record<string, string> {
     cpus: limit(p.cpus === null ? null : String(p.cpus)),
     'pids-limit': limit(p.pidsLimit === null ? null : String(p.pidsLimit)),
     timeout: limit(p.timeoutMs === null ? null : formatDuration(p.timeoutMs)),
+    'memory-high': p.memoryHighBytes == null ? '-' : formatBytes(p.memoryHighBytes),
+    'memory-low': p.memoryLowBytes == null ? '-' : formatBytes(p.memoryLowBytes),
+    'cpu-weight': p.cpuWeight == null ? '-' : String(p.cpuWeight),
+    schedule: p.schedule?.length ? p.schedule.map((s) => `after ${formatDuration(s.afterMs)}: ${describeChange(s.change)}`).join('; ') : '-',
     model: p.model ?? '(claude default)',
     description: p.description,
     file: p.source,

@@ -42,6 +42,19 @@ export function claudeArgs(spec: LaunchSpec): string[] {
   ];
 }
 
+/**
+ * Soft limits. podman 4.3 has no flag for memory.high or cpu.weight: they go to the cgroup as written
+ * (--cgroup-conf, cgroup v2 only; ignored where rootless containers get no cgroup, which the run then reports).
+ * memory.low is podman's --memory-reservation (crun and runc write it as memory.low on v2).
+ */
+export function softLimitArgs(limits: LaunchSpec['profile']): string[] {
+  const args: string[] = [];
+  if (limits.memoryLowBytes != null) args.push('--memory-reservation', `${limits.memoryLowBytes}b`);
+  if (limits.memoryHighBytes != null) args.push('--cgroup-conf', `memory.high=${limits.memoryHighBytes}`);
+  if (limits.cpuWeight != null) args.push('--cgroup-conf', `cpu.weight=${limits.cpuWeight}`);
+  return args;
+}
+
 /** Seconds after which conmon itself kills the container: a backstop should agentpod die. */
 export function backstopTimeoutSeconds(spec: LaunchSpec): number | null {
   const t = spec.profile.timeoutMs;
@@ -61,6 +74,7 @@ export function podmanRunArgv(spec: LaunchSpec, prompt: string | null): string[]
   if (profile.memorySwapBytes !== null) argv.push('--memory-swap', `${profile.memorySwapBytes}b`);
   if (profile.cpus !== null) argv.push('--cpus', String(profile.cpus));
   if (profile.pidsLimit !== null) argv.push('--pids-limit', String(profile.pidsLimit));
+  argv.push(...softLimitArgs(profile));
   const backstop = backstopTimeoutSeconds(spec);
   if (backstop !== null) argv.push('--timeout', String(backstop));
   if (spec.shareMode === 'narrow') {

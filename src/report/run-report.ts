@@ -142,7 +142,7 @@ function memoryStackChart(stack: StackPoint[], d: RunReportData, axis: TimeAxis)
   const limit = num(d.run.memory_limit_bytes);
   const peak = Math.max(...stack.map((p) => (p.agentRssBytes ?? 0) + p.toolsRssBytes + p.otherRssBytes), limit ?? 0, 1);
   return stackedAreaChart({
-    title: 'Memory by process (RSS): the agent, the processes its tool calls started, the rest',
+    title: 'Memory by process (RSS)',
     className: 'memory-stack',
     axis,
     xs: stack.map((p) => p.tMs),

@@ -102,10 +102,20 @@ describe('podmanRunArgv', () => {
     expect(Number(values(argv, '--timeout')[0])).toBeGreaterThan(30 * 60);
   });
 
+  it('passes soft limits: memory-low as --memory-reservation, memory-high and cpu-weight as cgroup files', () => {
+    const soft = { ...profile, memoryHighBytes: 1536 * 2 ** 20, memoryLowBytes: 2 ** 30, cpuWeight: 50 };
+    const argv = podmanRunArgv(spec({ profile: soft }), 'hi');
+    expect(values(argv, '--memory-reservation')).toEqual(['1073741824b']);
+    expect(values(argv, '--cgroup-conf')).toEqual(['memory.high=1610612736', 'cpu.weight=50']);
+    // Before the image: podman options.
+    expect(argv.indexOf('--cgroup-conf')).toBeLessThan(argv.indexOf(spec().image));
+    expect(podmanRunArgv(spec(), 'hi')).not.toContain('--cgroup-conf');
+  });
+
   it('passes no limit flags for an unlimited profile', () => {
     const unlimited = { ...profile, memoryBytes: null, memorySwapBytes: null, cpus: null, pidsLimit: null, timeoutMs: null };
     const argv = podmanRunArgv(spec({ profile: unlimited }), 'hi');
-    for (const flag of ['--memory', '--memory-swap', '--cpus', '--pids-limit', '--timeout']) expect(argv).not.toContain(flag);
+    for (const flag of ['--memory', '--memory-swap', '--cpus', '--pids-limit', '--timeout', '--memory-reservation', '--cgroup-conf']) expect(argv).not.toContain(flag);
   });
 
   it('passes secrets by name only and sets HOME, USER and PATH', () => {

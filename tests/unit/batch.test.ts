@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchIdentity, buildMatrix, parallelMemoryWarning, planBatch, trialLabel, type ExistingTrial } from '../../src/batch/matrix.js';
 import { etaMs, progressBlock, summaryLine, type ProgressState } from '../../src/batch/progress.js';
-import type { Profile } from '../../src/profiles.js';
+import { parseProfile, type Profile } from '../../src/profiles.js';
 
 const GiB = 1024 ** 3;
 const profile = (name: string, memoryBytes: number | null): Profile => ({
@@ -94,5 +94,18 @@ describe('batch progress', () => {
     expect(summaryLine(state({ running: new Map(), counts: { ok: 2, failed: 1, oom: 0, timeout: 1, interrupted: 3, error: 0 } }), 1000)).toBe(
       'batch b1: 6/10 done (ok 2, failed 1, oom 0, timeout 1, interrupted 3, error 0; 2 from earlier passes) · 0 running · elapsed 1.0s',
     );
+  });
+});
+
+describe('batch identity and soft limits', () => {
+  it('changes with soft limits and schedules, and stays the same for profiles without them', () => {
+    const base = { tasksSha256: 'abc', repeat: 1 };
+    const plain = parseProfile({ memory: '2g', cpus: 1 }, 'small.yaml');
+    const { memoryHighBytes, memoryLowBytes, cpuWeight, schedule, ...withoutNewKeys } = plain;
+    expect([memoryHighBytes, memoryLowBytes, cpuWeight, schedule]).toEqual([null, null, null, []]);
+    const id = batchIdentity({ ...base, profiles: [plain] });
+    expect(batchIdentity({ ...base, profiles: [withoutNewKeys] })).toBe(id);
+    expect(batchIdentity({ ...base, profiles: [parseProfile({ memory: '2g', cpus: 1, 'memory-high': '1g' }, 'small.yaml')] })).not.toBe(id);
+    expect(batchIdentity({ ...base, profiles: [parseProfile({ memory: '2g', cpus: 1, schedule: [{ after: '1m', memory: '1g' }] }, 'small.yaml')] })).not.toBe(id);
   });
 });

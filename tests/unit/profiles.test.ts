@@ -81,3 +81,48 @@ describe('applyOverrides', () => {
     expect(configError(() => applyOverrides(loadProfile('small'), { cpus: '-1' })).message).toMatch(/command line: key "cpus"/);
   });
 });
+
+const MiB = 1024 ** 2;
+
+describe('soft limits and schedules', () => {
+  it('reads memory-high, memory-low (or memory-reservation) and cpu-weight', () => {
+    const p = parseProfile({ memory: '2g', 'memory-high': '1500m', 'memory-low': '512m', 'cpu-weight': 200 }, 'x.yaml');
+    expect([p.memoryHighBytes, p.memoryLowBytes, p.cpuWeight]).toEqual([1500 * MiB, 512 * MiB, 200]);
+    expect(parseProfile({ 'memory-reservation': '1g' }, 'x.yaml').memoryLowBytes).toBe(GiB);
+    expect(parseProfile({}, 'x.yaml')).toMatchObject({ memoryHighBytes: null, memoryLowBytes: null, cpuWeight: null, schedule: [] });
+  });
+
+  it('rejects soft limits above memory, a weight out of range, and both names of memory-low', () => {
+    expect(configError(() => parseProfile({ memory: '1g', 'memory-high': '2g' }, 'x.yaml')).message).toMatch(/x\.yaml: key "memory-high" must be at most memory \(1\.0 GiB\)/);
+    expect(configError(() => parseProfile({ memory: '1g', 'memory-low': '2g' }, 'x.yaml')).message).toMatch(/key "memory-low" must be at most memory/);
+    expect(configError(() => parseProfile({ 'cpu-weight': 0 }, 'x.yaml')).message).toMatch(/key "cpu-weight" must be a whole number from 1 to 10000/);
+    expect(configError(() => parseProfile({ 'cpu-weight': 2.5 }, 'x.yaml')).message).toMatch(/cpu-weight/);
+    expect(configError(() => parseProfile({ 'memory-low': '1g', 'memory-reservation': '1g' }, 'x.yaml')).message).toMatch(/memory-reservation.*another name of memory-low/);
+  });
+
+  it('reads a schedule of limit changes, in time order; "unlimited" removes a limit', () => {
+    const p = loadProfile(profileFile('memory: 4g\ntimeout: 1h\nschedule:\n  - { after: 10m, memory: 2g, memory-high: 1500m }\n  - { after: 90s, cpus: 0.5 }\n  - { after: 20m, memory-high: unlimited }\n'));
+    expect(p.schedule).toEqual([
+      { afterMs: 90_000, change: { cpus: 0.5 } },
+      { afterMs: 600_000, change: { memoryBytes: 2 * GiB, memoryHighBytes: 1500 * MiB } },
+      { afterMs: 1_200_000, change: { memoryHighBytes: null } },
+    ]);
+  });
+
+  it('names the step and key of a bad schedule', () => {
+    const bad = (schedule: unknown) => configError(() => parseProfile({ timeout: '30m', schedule }, 'x.yaml')).message;
+    expect(bad('soon')).toMatch(/key "schedule" must be a list of steps/);
+    expect(bad([{ after: 'later', memory: '1g' }])).toMatch(/key "schedule\[0\]\.after" must be a duration/);
+    expect(bad([{ after: '5m', memroy: '1g' }])).toMatch(/unknown key "schedule\[0\]\.memroy"/);
+    expect(bad([{ after: '5m' }])).toMatch(/schedule\[0\]" must be at least one limit to change/);
+    expect(bad([{ after: '45m', memory: '1g' }])).toMatch(/schedule\[0\]\.after" must be less than the timeout/);
+    expect(bad([{ after: '5m', memory: 'lots' }])).toMatch(/schedule\[0\]\.memory" must be a size/);
+  });
+
+  it('takes --memory-high, --memory-low and --cpu-weight, checked against the (new) memory', () => {
+    const p = applyOverrides(loadProfile('small'), { memoryHigh: '1500m', memoryLow: '256m', cpuWeight: '50' });
+    expect([p.memoryHighBytes, p.memoryLowBytes, p.cpuWeight]).toEqual([1500 * MiB, 256 * MiB, 50]);
+    expect(configError(() => applyOverrides(loadProfile('small'), { memoryHigh: '3g' })).message).toMatch(/command line: key "memory-high" must be at most memory \(2\.0 GiB\)/);
+    expect(configError(() => applyOverrides(p, { memory: '1g' })).message).toMatch(/command line: key "memory-high" must be at most memory/);
+  });
+});
