@@ -100,6 +100,20 @@ function limitChangeOf(raw: Doc, file: string, where = ''): LimitChange {
   return change;
 }
 
+/** Limits given as flags (profile key → value), validated with the profile rules: what `agentpod limits` changes. */
+export function parseLimitFlags(flags: Record<string, string | undefined>): LimitChange {
+  const doc: Doc = {};
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    doc[key] = (key === 'cpus' || key === 'cpu-weight') && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+  }
+  const change = limitChangeOf(doc, 'command line');
+  const memory = change.memoryBytes ?? null;
+  if (memory !== null && change.memorySwapBytes != null && change.memorySwapBytes < memory) bad('command line', 'memory-swap', 'at least memory: it is memory plus swap', doc['memory-swap']);
+  checkBelowMemory('command line', memory, softLimitsOf(change), doc);
+  return change;
+}
+
 /** Soft limits above the hard one cannot act (memory-high) or mean nothing (memory-low). */
 function checkBelowMemory(file: string, memory: number | null, soft: SoftLimits, raw: Doc, where = ''): void {
   if (memory === null) return;

@@ -50,7 +50,7 @@ export interface LevelLine {
 export interface Marker {
   tMs: number;
   label: string;
-  className: 'oom-marker' | 'throttle-marker';
+  className: 'oom-marker' | 'throttle-marker' | 'limit-marker';
 }
 
 export interface TimeSeriesChart {
@@ -98,10 +98,14 @@ function levelLines(levels: LevelLine[], y: Scale): Html[] {
 }
 
 function eventMarkers(markers: Marker[], axis: TimeAxis, bottom: number): Html[] {
-  return markers.map((m) => {
+  return markers.map((m, i) => {
     const x = axis.x(m.tMs);
-    const top = m.className === 'oom-marker' ? TOP : bottom - 10; // throttle events: short ticks on the axis
-    return h('g', {}, h('line', { class: m.className, x1: x, x2: x, y1: top, y2: bottom }, h('title', {}, m.label)), m.className === 'oom-marker' ? h('text', { class: 'oom-label', x: x + 4, y: TOP + 12 }, m.label) : null);
+    const labelled = m.className !== 'throttle-marker';
+    const top = labelled ? TOP : bottom - 10; // throttle events: short ticks on the axis
+    // Limit changes are labelled lower down, in turn, so that they do not cover the OOM labels or each other.
+    const labelY = m.className === 'limit-marker' ? TOP + 26 + (i % 3) * 12 : TOP + 12;
+    const label = labelled ? h('text', { class: m.className === 'oom-marker' ? 'oom-label' : 'limit-label-event', x: x + 4, y: labelY }, m.label) : null;
+    return h('g', {}, h('line', { class: m.className, x1: x, x2: x, y1: top, y2: bottom }, h('title', {}, m.label)), label);
   });
 }
 

@@ -23,6 +23,7 @@ svg.chart .chart-title { font-size: 13px; font-weight: 600; }
 .limit-line { stroke: #dc2626; stroke-width: 1.5; stroke-dasharray: 6 4; } text.limit-label { fill: #dc2626; }
 .oom-marker { stroke: #dc2626; stroke-width: 2; } text.oom-label { fill: #dc2626; font-weight: 600; }
 .throttle-marker { stroke: #f59e0b; stroke-width: 1.5; }
+.limit-marker { stroke: #7c3aed; stroke-width: 1.5; stroke-dasharray: 2 3; } text.limit-label-event { fill: #7c3aed; font-weight: 600; }
 .tool-span { stroke: #1f2933; stroke-width: 0.5; fill-opacity: 0.85; } .tool-span.subagent { stroke-dasharray: 3 2; } .tool-span.unfinished { fill-opacity: 0.35; }
 text.span-label { font-size: 10px; fill: #fff; pointer-events: none; }
 .box rect { fill: #bfdbfe; stroke: #1e40af; } .box line { stroke: #1e40af; stroke-width: 1.5; } .box circle { fill: #1e40af; fill-opacity: 0.5; }

@@ -7,11 +7,13 @@ import { measuredToolCalls, toolResourceRow, toolResourceSummary, toolResourcesQ
 import { runsRows } from '../analysis/runs.js';
 import type { StackPoint } from '../attribution/attribute.js';
 import { runMemoryStack } from '../attribution/store.js';
+import { limitEvents, readingLine, type LimitEvent } from '../control/events.js';
+import { pressureLine, type RunPressure } from '../control/pressure.js';
 import { toolsQuery, toolsRows } from '../analysis/tools.js';
 import type { Db } from '../db/open.js';
 import { ConfigError } from '../errors.js';
 import { formatBytes, formatDuration } from '../units.js';
-import { CHART_WIDTH, stackedAreaChart, timeAxis, timeSeriesChart, toolSpansChart, type Marker, type TimeAxis, type ToolSpan } from './charts.js';
+import { CHART_WIDTH, stackedAreaChart, timeAxis, timeSeriesChart, toolSpansChart, type LevelLine, type Marker, type TimeAxis, type ToolSpan } from './charts.js';
 import { fragment, h, type Child, type Html } from './html.js';
 import { keyValueTable, note, page, rowsTable, section } from './page.js';
 import { byteTicks, niceTicks } from './svg.js';
@@ -37,6 +39,10 @@ export interface RunReportData {
   patch: { text: string; bytes: number } | null;
   /** RSS by owner at each per-process tick (empty or absent without per-process samples). */
   stack?: StackPoint[];
+  /** Limits read back at the start and every change during the run (limit_events). */
+  limitEvents?: LimitEvent[];
+  /** The run_controls row: soft limits asked for, memory pressure. */
+  controls?: Record<string, Cell> | null;
 }
 
 /** patch.diff beyond this is cut in the page (the file keeps all of it). */
@@ -66,7 +72,37 @@ export function loadRunReport(db: Db, runId: string): RunReportData {
     tools: toolsRows(db, filter),
     patch: readPatch(run.run_dir),
     stack: runMemoryStack(db, runId),
+    limitEvents: limitEvents(db, runId),
+    controls: (db.prepare('SELECT * FROM run_controls WHERE run_id = ?').get(runId) as Record<string, Cell> | undefined) ?? null,
   };
+}
+
+const MEMORY_KEYS = ['memory', 'memory-swap', 'memory-high', 'memory-low'];
+
+/** One marker per change during the run (start readings are the level lines), memory keys or CPU keys. */
+function limitMarkers(events: LimitEvent[] | undefined, memory: boolean): Marker[] {
+  const changes = new Map<string, LimitEvent[]>();
+  for (const e of events ?? []) {
+    if (e.origin === 'start' || MEMORY_KEYS.includes(e.key) !== memory) continue;
+    const key = `${e.t_ms} ${e.origin}`;
+    changes.set(key, [...(changes.get(key) ?? []), e]);
+  }
+  return [...changes.values()].map((group) => ({
+    tMs: group[0].t_ms,
+    className: 'limit-marker',
+    label: `${group[0].origin === 'command' ? 'agentpod limits' : 'schedule'}: ${group
+      .filter((e) => e.key !== 'memory-swap')
+      .map((e) => readingLine({ ...e, file: null, readBack: e.read_back, confirmed: e.confirmed === null ? null : e.confirmed === 1, note: null }))
+      .join(', ')}`,
+  }));
+}
+
+/** memory.high asked at the start, as a level line. */
+function memoryHighLevel(d: RunReportData): LevelLine[] {
+  const high = num(d.controls?.memory_high_bytes ?? undefined);
+  if (high === null) return [];
+  const start = d.limitEvents?.find((e) => e.origin === 'start' && e.key === 'memory-high');
+  return [{ value: high, label: `memory.high ${formatBytes(high)} (${start?.confirmed === 1 ? 'in force' : 'NOT in force on this host'})` }];
 }
 
 /** The samples at which a cumulative counter went up, and by how much. */
@@ -131,8 +167,8 @@ function memoryChart(d: RunReportData, axis: TimeAxis): Html {
     ],
     ...valueAxis(Math.max(...values, limit ?? 0, 1), byteTicks),
     yLabel: formatBytes,
-    levels: limit === null ? [] : [{ value: limit, label: `limit ${formatBytes(limit)} (${limitNote(d.run.limits_enforced)})` }],
-    markers,
+    levels: [...(limit === null ? [] : [{ value: limit, label: `limit ${formatBytes(limit)} (${limitNote(d.run.limits_enforced)})` }]), ...memoryHighLevel(d)],
+    markers: [...markers, ...limitMarkers(d.limitEvents, true)],
     height: 280,
   });
 }
@@ -173,7 +209,7 @@ function cpuChart(d: RunReportData, axis: TimeAxis): Html {
     ...valueAxis(peak, (max) => niceTicks(0, max, 4)),
     yLabel: (v) => String(v),
     levels: cpus === null ? [] : [{ value: cpus, label: `cpus ${cpus} (${limitNote(d.run.limits_enforced)})` }],
-    markers: throttles.map((e) => ({ tMs: e.tMs, label: `throttled ${e.by} period${e.by > 1 ? 's' : ''}`, className: 'throttle-marker' })),
+    markers: [...throttles.map((e): Marker => ({ tMs: e.tMs, label: `throttled ${e.by} period${e.by > 1 ? 's' : ''}`, className: 'throttle-marker' })), ...limitMarkers(d.limitEvents, false)],
     height: 200,
   });
 }
@@ -219,6 +255,8 @@ function summary(d: RunReportData): Html {
     ['peak memory (sampled / working set / kernel)', `${v('peak_memory_bytes', 'bytes')} / ${v('peak_working_set_bytes', 'bytes')} / ${v('kernel_peak_memory_bytes', 'bytes')}`],
     ['CPU time / throttled', `${humanCell(num(r.cpu_seconds) === null ? null : num(r.cpu_seconds)! * 1000, 'ms')} / ${humanCell(throttledUsec === null ? null : throttledUsec / 1000, 'ms')}`],
     ['OOM events / kills / podman OOMKilled', `${v('oom_events', 'int')} / ${v('oom_kill_events', 'int')} / ${v('oom_killed', 'int')}`],
+    ['memory-high / memory-low / cpu-weight', d.controls ? `${humanCell(d.controls.memory_high_bytes ?? null, 'bytes')} / ${humanCell(d.controls.memory_low_bytes ?? null, 'bytes')} / ${humanCell(d.controls.cpu_weight ?? null, 'int')}` : '-'],
+    ['memory pressure', d.controls ? pressureLine(num(d.controls.memory_high_bytes ?? undefined), controlsPressure(d.controls)) : '-'],
     ['turns / tool calls', `${v('num_turns', 'int')} / ${line('tool_calls')}`],
     ['tokens in / out / cache write / cache read', ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'].map(line).join(' / ')],
     ['patch', r.patch_bytes === null || r.patch_bytes === undefined ? '-' : `${v('patch_bytes', 'bytes')} in ${v('patch_files', 'int')} files`],
@@ -228,6 +266,23 @@ function summary(d: RunReportData): Html {
   ];
   return keyValueTable(pairs);
 }
+
+const controlsPressure = (c: Record<string, Cell>): RunPressure => ({
+  memoryHighEvents: num(c.memory_high_events ?? undefined),
+  memoryMaxEvents: num(c.memory_max_events ?? undefined),
+  memoryStallSomeUsec: num(c.memory_stall_some_usec ?? undefined),
+  memoryStallFullUsec: num(c.memory_stall_full_usec ?? undefined),
+});
+
+const LIMIT_EVENT_COLUMNS: Column[] = [
+  { key: 'at_ms', kind: 'ms', about: 'after the start of the run' },
+  { key: 'origin', kind: 'text', about: 'start: read back once the container ran; command: agentpod limits; schedule: the profile\'s schedule' },
+  { key: 'key', kind: 'text', about: 'the limit' },
+  { key: 'requested', kind: 'text', about: 'bytes, CPUs or weight asked for (max: none)' },
+  { key: 'read_back', kind: 'text', about: 'the cgroup file after the change' },
+  { key: 'confirmed', kind: 'int', about: '1 read back as asked, 0 not, - not readable' },
+  { key: 'note', kind: 'text', about: 'why not' },
+];
 
 /** The per-call table of the page: the time after the run's start instead of ids and epoch times. */
 const CALL_COLUMNS: Column[] = [
@@ -262,6 +317,9 @@ export function renderRunReport(d: RunReportData): string {
     h('p', { class: 'sub' }, `${String(d.run.status)} · profile ${String(d.run.profile)} · ${humanCell(d.run.started_at ?? null, 'time')} · time axis: from the run's start`),
     section('Resources over time', ...charts, ...calls),
     section('Summary', summary(d)),
+    d.limitEvents?.length
+      ? section('Limits', rowsTable(LIMIT_EVENT_COLUMNS, d.limitEvents.map((e) => ({ ...e, at_ms: e.t_ms - Number(d.run.started_at) }))))
+      : null,
     section('Tools', ...tables),
     section(
       'Patch',

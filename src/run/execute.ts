@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { recordAttribution } from '../attribution/store.js';
+import { startRunControl } from '../control/run-control.js';
 import type { Db } from '../db/open.js';
 import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
@@ -95,6 +96,28 @@ function sweepOnce(db: Db, log: (line: string) => void): Promise<void> {
   return sweeping;
 }
 
+/**
+ * Sampling and resource control (soft limits read back, the profile's schedule) start with the client; the
+ * returned stop() ends them after the container exited and before it is removed (the final read of
+ * memory.peak and memory.events needs the cgroup). Idempotent; a sampling failure is reported by `onError`.
+ */
+function watchResources(req: RunRequest, onError: (message: string) => void): () => Promise<SamplerSummary | null> {
+  const { db, spec } = req;
+  const log = req.log ?? (() => {});
+  const sampler = startSampler({ db, runId: spec.runId, containerName: spec.containerName, intervalMs: req.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS, processSampleEvery: req.processSampleEvery, log });
+  const control = startRunControl({ db, runId: spec.runId, containerName: spec.containerName, profile: spec.profile, located: sampler.located, log });
+  let stopped: Promise<SamplerSummary | null> | null = null;
+  return () =>
+    (stopped ??= (async () => {
+      const summary = await sampler.stop().catch((e: Error) => {
+        onError(`resource sampling failed: ${e.message}`);
+        return null;
+      });
+      await control.finish().catch((e: Error) => log(`run ${spec.runId}: resource control: ${e.message}`));
+      return summary;
+    })());
+}
+
 export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   const { db, spec, prompt } = req;
   const log = req.log ?? (() => {});
@@ -127,15 +150,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     stdout: { file: streamFile },
     stderr: { file: stderrFile },
   });
-  // Sampling starts with the client and ends after the container exited, before it is removed (the final
-  // read of memory.peak and memory.events needs the cgroup).
-  const sampler = startSampler({ db, runId: spec.runId, containerName: spec.containerName, intervalMs: req.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS, processSampleEvery: req.processSampleEvery, log });
-  let samplerStopped: Promise<SamplerSummary | null> | null = null;
-  const stopSampler = () =>
-    (samplerStopped ??= sampler.stop().catch((e: Error) => {
-      error ??= `resource sampling failed: ${e.message}`;
-      return null;
-    }));
+  const stopSampler = watchResources(req, (message) => (error ??= message));
   // Slow (systeminformation), so off the launch path; cached per process.
   const hostSnapshot = takeHostSnapshot(db, spec.runId).catch((e: Error) => log(`run ${spec.runId}: host snapshot failed: ${e.message}`));
   // The trace goes into the database while the agent writes it, so a crash of agentpod loses little. Started

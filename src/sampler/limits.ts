@@ -9,13 +9,14 @@ export interface RequestedLimits {
 /** The kernel keeps memory limits in pages, so a limit reads back rounded down to a page (up to 64 KiB). */
 const PAGE_ROUNDING_BYTES = 64 * 1024;
 
-function memoryMatches(read: string | null, requestedBytes: number): boolean {
+/** A memory limit file (memory.max, memory.high, ...) says `requestedBytes`, rounded down to a page. */
+export function memoryMatches(read: string | null, requestedBytes: number): boolean {
   const bytes = Number(read);
   return read !== null && Number.isFinite(bytes) && bytes <= requestedBytes && requestedBytes - bytes < PAGE_ROUNDING_BYTES;
 }
 
 /** "quota period" (v2 cpu.max, or v1 cfs_quota_us and cfs_period_us); an unlimited quota is "max" or "-1". */
-function cpuMatches(read: string | null, requestedCpus: number): boolean {
+export function cpuMatches(read: string | null, requestedCpus: number): boolean {
   const [quota, period] = (read ?? '').split(' ').map(Number);
   return quota > 0 && period > 0 && Math.abs(quota / period - requestedCpus) <= requestedCpus * 0.01;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MeasuredToolCall } from '../../src/analysis/tool-resources.js';
+import { peakDownsample } from '../../src/report/charts.js';
 import { escapeHtml, h } from '../../src/report/html.js';
 import { counterIncrements, mergeEvents, renderRunReport, type RunReportData } from '../../src/report/run-report.js';
 import { assignLanes, byteTicks, linearScale, linePath, minMaxDownsample, niceTicks } from '../../src/report/svg.js';
@@ -111,5 +112,27 @@ describe('the run report', () => {
     expect(html.match(/class="oom-marker"/g)).toHaveLength(1);
     expect(html.match(/class="throttle-marker"/g)).toHaveLength(1);
     expect(html.match(/class="tool-span"/g)).toHaveLength(1);
+  });
+
+  it('stacks the agent and its tools, and draws limit changes on the timeline with a table of them', () => {
+    const samples = [0, 100, 200].map((t) => ({ t_ms: T + t, memory_current_bytes: 500, memory_working_set_bytes: 400, memory_events_oom_kill: 0, cpu_nr_throttled: 0 }));
+    const stack = [0, 100, 200].map((t) => ({ tMs: T + t, agentRssBytes: 300, toolsRssBytes: t === 100 ? 150 : 0, otherRssBytes: 10 }));
+    const limitEvents = [
+      { t_ms: T + 10, origin: 'start' as const, key: 'memory' as const, requested: '1000', read_back: '1000', confirmed: 1, note: null },
+      { t_ms: T + 150, origin: 'command' as const, key: 'memory' as const, requested: '600', read_back: '598', confirmed: 1, note: null },
+      { t_ms: T + 150, origin: 'command' as const, key: 'memory-swap' as const, requested: '600', read_back: '0', confirmed: 1, note: null },
+      { t_ms: T + 180, origin: 'schedule' as const, key: 'cpus' as const, requested: '0.5', read_back: null, confirmed: 0, note: 'not applied: no cgroup' },
+    ];
+    const html = renderRunReport(reportData({ samples, stack, limitEvents, controls: { memory_high_bytes: 800, memory_high_events: 3, memory_stall_some_usec: 2000 } }));
+    expect(html).toContain('class="area area-agent"');
+    expect(html).toContain('class="area area-tools"');
+    // One marker per change (memory on the memory chart, cpus on the CPU chart), none for the start.
+    expect(html.match(/class="limit-marker"/g)).toHaveLength(2);
+    expect(html).toContain('agentpod limits: memory 600 B: confirmed');
+    expect(html).toContain('schedule: cpus 0.5: NOT applied');
+    expect(html).toContain('memory.high 800 B (NOT in force on this host)');
+    expect(html).toContain('memory.high 800 B: 3 high events, throttled 2ms');
+    expect(html).toContain('<h2>Limits</h2>');
+    expect(peakDownsample([1, 5, 2, 2, 9, 1], 3)).toEqual([1, 2, 4]);
   });
 });
