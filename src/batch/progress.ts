@@ -17,19 +17,24 @@ export interface ProgressState {
   startedAt: number;
   /** Durations of the trials this pass ran to an end (interrupted and errors excluded). */
   durationsMs: number[];
+  /** Why the next trial waits (--parallel auto), or null. */
+  waiting: string | null;
 }
 
 const ended = (s: ProgressState) => TRIAL_ENDS.reduce((sum, e) => sum + s.counts[e], 0);
 /** Trials with a result: from earlier passes, or ended ok/failed/oom/timeout in this one. */
 const done = (s: ProgressState) => s.skipped + s.counts.ok + s.counts.failed + s.counts.oom + s.counts.timeout;
 
-/** Mean trial time × the trials left, spread over the parallel slots; null before the first trial ends. */
+/**
+ * Mean trial time × the trials left, spread over the parallel slots (with --parallel auto, parallel is 0: the
+ * trials running now); null before the first trial ends.
+ */
 export function etaMs(s: ProgressState): number | null {
   if (s.durationsMs.length === 0) return null;
   const left = s.total - s.skipped - ended(s);
   if (left <= 0) return 0;
   const mean = s.durationsMs.reduce((a, b) => a + b, 0) / s.durationsMs.length;
-  return (left * mean) / Math.min(s.parallel, left);
+  return (left * mean) / Math.min(s.parallel || Math.max(1, s.running.size), left);
 }
 
 function countsText(s: ProgressState): string {
@@ -52,6 +57,7 @@ export function progressBlock(s: ProgressState, now: number): string[] {
     `batch ${s.batchId}: ${countsText(s)}`,
     `  ${timingText(s, now)}`,
     ...[...s.running].map(([label, since]) => `  running ${label}  ${formatDuration(now - since)}`),
+    ...(s.waiting ? [`  ${s.waiting}`] : []),
   ];
 }
 
@@ -62,6 +68,7 @@ export class BatchProgress {
 
   constructor(
     private readonly out: NodeJS.WriteStream,
+    /** parallel 0: --parallel auto. */
     init: { batchId: string; total: number; skipped: number; parallel: number },
     private readonly tty = Boolean(out.isTTY),
   ) {
@@ -71,6 +78,7 @@ export class BatchProgress {
       running: new Map(),
       startedAt: Date.now(),
       durationsMs: [],
+      waiting: null,
     };
     // Elapsed and the running times move on their own: redraw every second (unref: never keeps node alive).
     this.timer = this.tty ? setInterval(() => this.redraw(), 1000).unref() : null;
@@ -88,6 +96,14 @@ export class BatchProgress {
     this.state.counts[end]++;
     if (since !== undefined && end !== 'interrupted' && end !== 'error') this.state.durationsMs.push(Date.now() - since);
     this.log(`[${done(this.state)}/${this.state.total}] ${label}: ${end}${detail ? ` ${detail}` : ''}`);
+  }
+
+  /** Why the next trial waits (null: it started). A terminal shows it in the block; plain output, once per change. */
+  waiting(reason: string | null): void {
+    if (reason === this.state.waiting) return;
+    this.state.waiting = reason;
+    if (reason && !this.tty) this.out.write(`${reason}\n`);
+    this.redraw();
   }
 
   log(line: string): void {

@@ -8,6 +8,7 @@ import type { SwebenchTask } from '../swebench/task.js';
 import { taskImage, type TrialLaunch } from '../swebench/trial.js';
 import { executeTrial, fixCache, type TrialContext } from './execute-trial.js';
 import { trialLabel, type TrialKey } from './matrix.js';
+import { historyPredictor, runWithinBudget } from './memory-parallel.js';
 import type { BatchProgress } from './progress.js';
 import { endBatch, type BatchStatus } from './state.js';
 
@@ -18,7 +19,10 @@ export interface BatchPass {
   tasks: SwebenchTask[];
   profiles: Profile[];
   toRun: TrialKey[];
-  parallel: number;
+  /** Trials at once, or 'auto': as many as the memory budget allows (memory-parallel.ts). */
+  parallel: number | 'auto';
+  /** With parallel 'auto'. */
+  memoryBudgetBytes?: number;
   template: PromptTemplate;
   launch: TrialLaunch;
   uid: number;
@@ -61,7 +65,11 @@ export async function runBatchPass(pass: BatchPass): Promise<Exclude<BatchStatus
   const worker = async () => {
     for (let key = queue.shift(); key && !signal.aborted; key = queue.shift()) await runOne(key);
   };
-  await Promise.all(Array.from({ length: Math.min(pass.parallel, queue.length) }, worker));
+  if (pass.parallel === 'auto') {
+    const budgetBytes = pass.memoryBudgetBytes!;
+    const predict = historyPredictor(pass.db, pass.profiles, budgetBytes);
+    await runWithinBudget(queue, runOne, { budgetBytes, predict, signal, onWait: (reason) => progress.waiting(reason), onNote: log });
+  } else await Promise.all(Array.from({ length: Math.min(pass.parallel, queue.length) }, worker));
 
   const status = signal.aborted ? 'interrupted' : progress.state.counts.error > 0 ? 'incomplete' : 'done';
   endBatch(pass.db, pass.batchId, status);

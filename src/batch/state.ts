@@ -11,7 +11,8 @@ export interface BatchSpec {
   tasksSha256: string;
   profiles: string[];
   repeat: number;
-  parallel: number;
+  /** null: --parallel auto. */
+  parallel: number | null;
 }
 
 interface BatchRow {

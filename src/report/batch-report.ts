@@ -55,7 +55,7 @@ export function renderBatchReport(d: BatchReportData): string {
           ['id', d.batchId],
           ['status', humanCell(b.status ?? null, 'text')],
           ['tasks', `${humanCell(b.tasks_file ?? null, 'text')} (sha256 ${humanCell(b.tasks_sha256 ?? null, 'text')})`],
-          ['profiles / repeat / parallel', `${humanCell(b.profiles ?? null, 'text')} / ${humanCell(b.repeat ?? null, 'int')} / ${humanCell(b.parallel ?? null, 'int')}`],
+          ['profiles / repeat / parallel', `${humanCell(b.profiles ?? null, 'text')} / ${humanCell(b.repeat ?? null, 'int')} / ${b.parallel === null || b.parallel === undefined ? 'auto' : humanCell(b.parallel, 'int')}`],
           ['created / finished', `${humanCell(b.created_at ?? null, 'time')} / ${humanCell(b.finished_at ?? null, 'time')}`],
         ])
       : h('p', { class: 'sub' }, `id ${d.batchId}`),
