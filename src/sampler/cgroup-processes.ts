@@ -23,6 +23,7 @@ export function cgroupProcesses(cgroupFiles: KernelFileReader, procsFile: string
         if (e) entries.push(e);
       }
       table.sweep();
+      table.markPreExec(entries, now);
       pss.runIfDue(() => table.readPss(entries));
       return entries;
     },

@@ -131,6 +131,8 @@ export interface ProcStat {
   numThreads: number;
   /** Clock ticks after boot: with the pid, identifies one process (pids get reused). */
   starttime: number;
+  /** Address of the stack's start: a child that has not exec'd yet has its parent's (0 when not permitted). */
+  startstack: number;
 }
 
 /** /proc/PID/stat. The command name may hold spaces and parentheses, so fields are counted after the last ')'. */
@@ -143,7 +145,8 @@ export function parseProcStat(text: string | null): ProcStat | null {
   const fields = text.slice(close + 1).trim().split(/\s+/).map(Number);
   const field = (n: number) => fields[n - 3];
   const numbers = { ppid: field(4), utime: field(14), stime: field(15), cutime: field(16), cstime: field(17), numThreads: field(20), starttime: field(22) };
-  return Object.values(numbers).every(Number.isFinite) ? { comm: text.slice(open + 1, close), ...numbers } : null;
+  if (!Object.values(numbers).every(Number.isFinite)) return null;
+  return { comm: text.slice(open + 1, close), ...numbers, startstack: Number.isFinite(field(28)) ? field(28) : 0 };
 }
 
 /** /proc/PID/statm: sizes in pages; `resident` is RSS (anon + file + shmem), `shared` its file + shmem part. */

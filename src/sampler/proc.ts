@@ -15,18 +15,23 @@ import type { SampleSource, SampleValues } from './sample.js';
  */
 const PSS_CPU_SHARE = 0.001;
 
-/** The tree's sums; each counts the processes whose value was readable, and is null when none's was. */
+/**
+ * The tree's sums; each counts the processes whose value was readable, and is null when none's was. The memory
+ * of a child caught between fork and exec is its parent's, so it is left out (process-table.ts).
+ */
 function sums(entries: ProcessEntry[]): SampleValues {
   let rss = null, pss = null, anon = null, file = null, shmem = null, swap = null, ioRead = null, ioWrite = null;
   let userTicks = 0, systemTicks = 0, threads = 0;
   const plus = (total: number | null, v: number | null) => (v === null ? total : (total ?? 0) + v);
   for (const e of entries) {
-    rss = plus(rss, e.rssBytes);
-    pss = plus(pss, e.pssBytes);
-    anon = plus(anon, e.anonBytes);
-    file = plus(file, e.fileBytes);
-    shmem = plus(shmem, e.shmemBytes);
-    swap = plus(swap, e.swapBytes);
+    if (!e.preExec) {
+      rss = plus(rss, e.rssBytes);
+      pss = plus(pss, e.pssBytes);
+      anon = plus(anon, e.anonBytes);
+      file = plus(file, e.fileBytes);
+      shmem = plus(shmem, e.shmemBytes);
+      swap = plus(swap, e.swapBytes);
+    }
     ioRead = plus(ioRead, e.ioReadBytes);
     ioWrite = plus(ioWrite, e.ioWriteBytes);
     userTicks += e.utime + e.cutime;
@@ -131,6 +136,7 @@ export function openProcSource(initPid: number, procRoot = '/proc'): SampleSourc
       for (const [pid, list] of threadLists) if (!nextThreadLists.has(pid) && nextChildLists.has(pid)) nextThreadLists.set(pid, list);
       threadLists = nextThreadLists;
       table.sweep();
+      table.markPreExec(entries, now);
       pss.runIfDue(() => table.readPss(entries));
       tree = entries;
       return sums(entries);

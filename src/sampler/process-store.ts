@@ -108,21 +108,23 @@ export class ProcessStore implements TransactionPart {
     const live = new Map<number, Known>();
     const folded = new Map<Known | null, { values: Values; members: Map<Known, number> }>();
     for (const e of ordered) {
+      // A child between fork and exec: its memory is its parent's (process-table.ts).
+      const rss = e.preExec ? 0 : e.rssBytes;
       const p = this.knownFor(e, tMs, live);
       live.set(e.pid, p);
       p.lastSeenMs = tMs;
       p.comm = e.comm;
-      if (e.rssBytes !== null) p.peakRss = Math.max(p.peakRss ?? 0, e.rssBytes);
+      if (rss !== null) p.peakRss = Math.max(p.peakRss ?? 0, rss);
       p.cpuUsec = cpuUsecOf(e);
-      if (!p.own && (e.rssBytes ?? 0) >= this.foldBelow) p.own = true;
+      if (!p.own && (rss ?? 0) >= this.foldBelow) p.own = true;
       if (p.own) {
-        this.record(p, tMs, { rss: e.rssBytes, pss: e.pssBytes, cpu: p.cpuUsec });
+        this.record(p, tMs, { rss, pss: e.preExec ? null : e.pssBytes, cpu: p.cpuUsec });
         continue;
       }
       let sum = folded.get(p.group);
       if (!sum) folded.set(p.group, (sum = { values: { rss: null, pss: null, cpu: 0 }, members: new Map() }));
-      sum.values.rss = plus(sum.values.rss, e.rssBytes);
-      sum.values.pss = plus(sum.values.pss, e.pssBytes);
+      sum.values.rss = plus(sum.values.rss, rss);
+      sum.values.pss = plus(sum.values.pss, e.preExec ? null : e.pssBytes);
       sum.values.cpu! += p.cpuUsec;
       sum.members.set(p, p.cpuUsec);
     }

@@ -12,6 +12,13 @@ import { keyed, parseCmdline, parseKeyed, parseProcStat, parseSchedstatRuntime, 
 /** An idle process is read in full again after this long. */
 const FULL_READ_EVERY_MS = 2000;
 
+/**
+ * A child caught between fork and exec still has its parent's address space: its RSS is the parent's pages,
+ * counted twice if summed. For this long after its start, such a child's memory is left out; a child that
+ * stays unexec'd longer is a fork worker (python multiprocessing, prefork servers) and counts, as RSS does.
+ */
+const EXEC_GRACE_MS = 1000;
+
 /** The kept part of a command line (docs/sampler.md). */
 export const CMDLINE_BYTES = 200;
 
@@ -22,6 +29,9 @@ export interface ProcessEntry {
   starttime: number;
   comm: string;
   numThreads: number;
+  startstack: number;
+  /** A young child that has not exec'd yet (see EXEC_GRACE_MS): its memory is its parent's. */
+  preExec: boolean;
   /** Own CPU in clock ticks (USER_HZ), and that of children it waited for. */
   utime: number;
   stime: number;
@@ -85,12 +95,25 @@ export class ProcessTable {
   private entries = new Map<number, ProcessEntry>();
   private seen = new Set<number>();
   private readonly page = pageSize();
+  private readonly bootMs: number | null;
 
   constructor(
     private readonly files: KernelFileReader,
     private readonly detail: ProcessDetail,
     private readonly procRoot = '/proc',
-  ) {}
+  ) {
+    this.bootMs = bootTimeMs(procRoot);
+  }
+
+  /** Flags the entries that are children caught between fork and exec (their parent's stack address). */
+  markPreExec(entries: ProcessEntry[], nowMs: number): void {
+    const byPid = new Map(entries.map((e) => [e.pid, e]));
+    for (const e of entries) {
+      const parent = byPid.get(e.ppid);
+      const young = this.bootMs === null || nowMs - (this.bootMs + e.starttime * 10) < EXEC_GRACE_MS;
+      e.preExec = parent !== undefined && e.startstack !== 0 && e.startstack === parent.startstack && young;
+    }
+  }
 
   /** The process's entry, read now or kept (idle since its last full read); null when it is gone. */
   refresh(pid: number, nowMs: number): ProcessEntry | null {
@@ -140,9 +163,9 @@ export class ProcessTable {
   private readFull(pid: number, runtimeNs: number | null, nowMs: number): ProcessEntry | null {
     const stat = parseProcStat(this.files.read(`${this.procRoot}/${pid}/stat`));
     if (!stat) return null;
-    const { comm, ppid, starttime, numThreads, utime, stime, cutime, cstime } = stat;
+    const { comm, ppid, starttime, numThreads, utime, stime, cutime, cstime, startstack } = stat;
     const entry: ProcessEntry = {
-      pid, ppid, starttime, comm, numThreads, utime, stime, cutime, cstime,
+      pid, ppid, starttime, comm, numThreads, startstack, preExec: false, utime, stime, cutime, cstime,
       rssBytes: null, anonBytes: null, fileBytes: null, shmemBytes: null, swapBytes: null, ioReadBytes: null, ioWriteBytes: null,
       pssBytes: null,
       runtimeNs,

@@ -17,6 +17,8 @@ export interface FakeProcess {
   /** /proc/PID/schedstat's CPU time (ns); no file when left out. */
   runtimeNs?: number;
   cmdline?: string;
+  /** stat's startstack (a fork child that has not exec'd has its parent's). */
+  startstack?: number;
 }
 
 export function writeFakeProc(root: string, pids: Record<number, FakeProcess>): string {
@@ -27,7 +29,7 @@ export function writeFakeProc(root: string, pids: Record<number, FakeProcess>): 
       writeFileSync(join(root, pid, 'task', String(tid), 'children'), i === 0 && p.children?.length ? `${p.children.join(' ')} ` : '');
     }
     const comm = p.comm ?? 'a b';
-    writeFileSync(join(root, pid, 'stat'), `${pid} (${comm}) S ${p.ppid ?? 1} 1 1 0 -1 0 0 0 0 0 ${p.utime} ${p.stime ?? 0} 5 5 20 0 ${tids.length} 0 ${p.start ?? 100} 0 0\n`);
+    writeFileSync(join(root, pid, 'stat'), `${pid} (${comm}) S ${p.ppid ?? 1} 1 1 0 -1 0 0 0 0 0 ${p.utime} ${p.stime ?? 0} 5 5 20 0 ${tids.length} 0 ${p.start ?? 100} 0 0 0 0 0 ${p.startstack ?? Number(pid) * 4096} 0\n`);
     writeFileSync(join(root, pid, 'status'), `Name:\t${comm}\nThreads:\t${tids.length}\nVmRSS:\t  ${p.rssKb} kB\nRssAnon:\t  ${p.rssKb - 10} kB\nRssFile:\t  10 kB\nRssShmem:\t 0 kB\nVmSwap:\t 0 kB\n`);
     // statm counts pages; the tests' page size is the host's (4 KiB on the test machines).
     writeFileSync(join(root, pid, 'statm'), `${p.rssKb * 4} ${p.rssKb / 4} ${10 / 4} 1 0 1 0\n`);

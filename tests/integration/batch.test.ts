@@ -130,4 +130,39 @@ describe('agentpod batch', () => {
     expect(all.filter((t) => t.status === 'ok')).toHaveLength(4);
     expect(openDb(dataDir).prepare('SELECT status FROM batches WHERE id = ?').get(`int-${suffix}`)).toEqual({ status: 'done' });
   });
+
+  it('--parallel auto never lets the trials together exceed the memory budget (checked from the samples)', async () => {
+    const dataDir = userTempDir('agentpod-batch-auto-');
+    const oneTask = tempFile('one.jsonl', JSON.stringify({ instance_id: 'calc__issue-1', image_name: WITH_ISSUE }));
+    const common = ['batch', '--data-dir', dataDir, '--tasks', oneTask, '--profiles', 'small', '--json'];
+    // Known peaks first: two trials, one at a time.
+    const known = await agentpod([...common, '--repeat', '2', '--parallel', '1', '--name', `known-${suffix}`], { env: fastApi.env });
+    expect(known.exitCode, String(known.stderr)).toBe(0);
+    const db = openDb(dataDir);
+    const maxPeak = (db.prepare('SELECT MAX(peak_memory_bytes) AS peak FROM runs WHERE batch_id = ?').get(`known-${suffix}`) as { peak: number }).peak;
+    // Room for two trials predicted from that history (largest peak + 10%), not for three.
+    const budget = Math.floor(2.5 * 1.1 * maxPeak);
+    const r = await agentpod([...common, '--repeat', '4', '--parallel', 'auto', '--memory-budget', String(budget), '--name', `auto-${suffix}`], { env: fastApi.env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stderr)).toMatch(/waits: predicted .* \(\d earlier trials \+ 10%\), .* free \(2 running\)/);
+    const summary = JSON.parse(String(r.stdout).trim());
+    expect(summary).toMatchObject({ status: 'done', counts: { ok: 4 }, memory: { budgetBytes: budget, maxRunning: 2 } });
+
+    // From the samples: each trial holds its last sampled memory until its next sample, none after its end.
+    const runs = db.prepare('SELECT id, started_at, finished_at FROM runs WHERE batch_id = ?').all(`auto-${suffix}`) as { id: string; started_at: number; finished_at: number }[];
+    const points = [
+      ...(db.prepare('SELECT run_id, t_ms, memory_current_bytes AS bytes FROM samples WHERE run_id IN (SELECT id FROM runs WHERE batch_id = ?)').all(`auto-${suffix}`) as { run_id: string; t_ms: number; bytes: number }[]),
+      ...runs.map((run) => ({ run_id: run.id, t_ms: run.finished_at, bytes: 0 })),
+    ].sort((a, b) => a.t_ms - b.t_ms);
+    const now = new Map<string, number>();
+    let peakSum = 0;
+    for (const p of points) {
+      now.set(p.run_id, p.bytes);
+      peakSum = Math.max(peakSum, [...now.values()].reduce((a, b) => a + b, 0));
+    }
+    console.log(`parallel auto: budget ${budget}, peak of the sum ${peakSum} (largest known peak ${maxPeak}), summary ${JSON.stringify(summary.memory)}`);
+    expect(peakSum).toBeGreaterThan(maxPeak); // two ran at once...
+    expect(peakSum).toBeLessThanOrEqual(budget); // ...and together stayed within the budget
+    expect(summary.memory.peakSumBytes).toBe(peakSum);
+  }, 300_000);
 });

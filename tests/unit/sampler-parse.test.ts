@@ -113,7 +113,7 @@ describe('pressure (PSI)', () => {
 
 describe('/proc files', () => {
   it('parses /proc/PID/stat with spaces and parentheses in the command name', () => {
-    expect(parseProcStat(procFixture('stat'))).toEqual({ comm: 'py (odd) name', ppid: 428, utime: 154, stime: 215, cutime: 0, cstime: 0, numThreads: 1, starttime: 2426 });
+    expect(parseProcStat(procFixture('stat'))).toEqual({ comm: 'py (odd) name', ppid: 428, utime: 154, stime: 215, cutime: 0, cstime: 0, numThreads: 1, starttime: 2426, startstack: 140735673415968 });
     expect(parseProcStat('123 (truncated')).toBeNull();
     expect(parseProcStat(null)).toBeNull();
   });

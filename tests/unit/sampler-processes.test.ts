@@ -129,10 +129,23 @@ describe('proc source walk', () => {
   });
 });
 
+describe('children between fork and exec', () => {
+  it("leave their memory out of the sums (it is their parent's), not their CPU", () => {
+    fakeProc({
+      10: { tids: [10, 11], children: [20, 30], utime: 1, rssKb: 250_000, pssKb: 1, startstack: 777 },
+      20: { utime: 3, rssKb: 250_000, pssKb: 1, ppid: 10, startstack: 777 }, // forked, not exec'd yet
+      30: { utime: 2, rssKb: 4000, pssKb: 1, ppid: 10, startstack: 999 },
+    });
+    const source = openProcSource(10, procRoot());
+    expect(source.read()).toMatchObject({ memory_rss_bytes: 254_000 * 1024, cpu_user_usec: (1 + 3 + 2 + 3 * 5) * 10_000 });
+    expect(source.processes!().map((e) => [e.pid, e.preExec])).toEqual([[10, false], [20, true], [30, false]]);
+  });
+});
+
 function entry(pid: number, ppid: number, rssMiB: number, cpuTicks = 0, starttime = pid): ProcessEntry {
   return {
     pid, ppid, starttime, comm: `p${pid}`, numThreads: 1, utime: cpuTicks, stime: 0, cutime: 0, cstime: 0,
-    rssBytes: rssMiB * MiB, anonBytes: null, fileBytes: null, shmemBytes: null, swapBytes: null, ioReadBytes: null, ioWriteBytes: null,
+    startstack: 0, preExec: false, rssBytes: rssMiB * MiB, anonBytes: null, fileBytes: null, shmemBytes: null, swapBytes: null, ioReadBytes: null, ioWriteBytes: null,
     pssBytes: null, runtimeNs: null, fullReadAt: 0,
   };
 }
