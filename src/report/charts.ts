@@ -1,7 +1,7 @@
 // The report's SVG charts: time series on a shared time axis, tool calls as spans, box plots.
 import type { BoxStats } from '../analysis/stats.js';
 import { formatDuration } from '../units.js';
-import { h, type Html } from './html.js';
+import { h, type Child, type Html } from './html.js';
 import { assignLanes, linearScale, linePath, minMaxDownsample, niceTicks, type Point, type Scale } from './svg.js';
 
 export const CHART_WIDTH = 1100;
@@ -53,11 +53,11 @@ export interface Marker {
   className: 'oom-marker' | 'throttle-marker' | 'limit-marker';
 }
 
-export interface TimeSeriesChart {
+/** What charts of a value over time share: title, legend, value grid, time axis, level lines, markers. */
+interface ValueChartFrame {
   title: string;
   className: string;
   axis: TimeAxis;
-  series: Series[];
   /** Top of the value axis (0 at the bottom). */
   yMax: number;
   yTicks: number[];
@@ -67,28 +67,35 @@ export interface TimeSeriesChart {
   height: number;
 }
 
-/** Lines over time, with horizontal level lines (limits) and vertical event markers. */
-export function timeSeriesChart(c: TimeSeriesChart): Html {
+export interface TimeSeriesChart extends ValueChartFrame {
+  series: Series[];
+}
+
+function valueChart(c: ValueChartFrame, legend: { label: string; className: string }[], swatchHeight: number, body: (y: Scale) => Child): Html {
   const bottom = c.height - BOTTOM;
   const y = linearScale([0, c.yMax], [bottom, TOP]);
-  const legend = c.series.map((s, i) =>
-    h('g', { transform: `translate(${CHART_WIDTH - RIGHT - 170 * (c.series.length - i)}, 12)` }, h('rect', { class: `legend-${s.className}`, width: 12, height: 4, y: -4 }), h('text', { x: 16, y: 0 }, s.label)),
-  );
   return h(
     'svg',
     { class: `chart ${c.className}`, viewBox: `0 0 ${CHART_WIDTH} ${c.height}`, role: 'img', 'aria-label': c.title },
     h('text', { class: 'chart-title', x: LEFT, y: 14 }, c.title),
-    legend,
+    legend.map((l, i) =>
+      h('g', { transform: `translate(${CHART_WIDTH - RIGHT - 170 * (legend.length - i)}, 12)` }, h('rect', { class: `legend-${l.className}`, width: 12, height: swatchHeight, y: -swatchHeight }), h('text', { x: 16, y: 0 }, l.label)),
+    ),
     h(
       'g',
       { class: 'grid axis y-axis' },
       c.yTicks.map((v) => h('g', {}, h('line', { x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(v), y2: y(v) }), h('text', { x: LEFT - 6, y: y(v) + 4, 'text-anchor': 'end' }, c.yLabel(v)))),
     ),
     xAxis(c.axis, bottom),
-    c.series.map((s) => h('path', { class: `series series-${s.className}`, d: linePath(minMaxDownsample(s.points, 2 * CHART_WIDTH), c.axis.x, y) })),
+    body(y),
     levelLines(c.levels, y),
     eventMarkers(c.markers, c.axis, bottom),
   );
+}
+
+/** Lines over time, with horizontal level lines (limits) and vertical event markers. */
+export function timeSeriesChart(c: TimeSeriesChart): Html {
+  return valueChart(c, c.series, 4, (y) => c.series.map((s) => h('path', { class: `series series-${s.className}`, d: linePath(minMaxDownsample(s.points, 2 * CHART_WIDTH), c.axis.x, y) })));
 }
 
 function levelLines(levels: LevelLine[], y: Scale): Html[] {
@@ -116,20 +123,11 @@ export interface StackLayer {
   values: (number | null)[];
 }
 
-export interface StackedChart {
-  title: string;
-  className: string;
-  axis: TimeAxis;
+export interface StackedChart extends ValueChartFrame {
   /** Epoch ms of the points, ascending. */
   xs: number[];
   /** Bottom layer first. */
   layers: StackLayer[];
-  yMax: number;
-  yTicks: number[];
-  yLabel(value: number): string;
-  levels: LevelLine[];
-  markers: Marker[];
-  height: number;
 }
 
 /**
@@ -150,36 +148,19 @@ export function peakDownsample(totals: readonly number[], maxPoints: number): nu
 
 /** Layers stacked on each other as filled areas over time (the sum of the layers is the top line). */
 export function stackedAreaChart(c: StackedChart): Html {
-  const bottom = c.height - BOTTOM;
-  const y = linearScale([0, c.yMax], [bottom, TOP]);
   const totals = c.xs.map((_, i) => c.layers.reduce((sum, l) => sum + (l.values[i] ?? 0), 0));
   const keep = peakDownsample(totals, 2 * CHART_WIDTH);
-  let base = keep.map(() => 0);
-  const areas = c.layers.map((layer) => {
-    const top = keep.map((i, k) => base[k] + (layer.values[i] ?? 0));
-    const point = (k: number, v: number) => `${Math.round(c.axis.x(c.xs[keep[k]]) * 10) / 10},${Math.round(y(v) * 10) / 10}`;
-    const d = keep.length ? `M${keep.map((_, k) => point(k, top[k])).join('L')}L${keep.map((_, k) => point(keep.length - 1 - k, base[keep.length - 1 - k])).join('L')}Z` : '';
-    base = top;
-    return h('path', { class: `area area-${layer.className}`, d });
+  return valueChart(c, c.layers, 8, (y) => {
+    let base = keep.map(() => 0);
+    return c.layers.map((layer) => {
+      const top = keep.map((i, k) => base[k] + (layer.values[i] ?? 0));
+      const point = (k: number, v: number) => `${Math.round(c.axis.x(c.xs[keep[k]]) * 10) / 10},${Math.round(y(v) * 10) / 10}`;
+      const back = keep.map((_, k) => keep.length - 1 - k);
+      const d = keep.length ? `M${keep.map((_, k) => point(k, top[k])).join('L')}L${back.map((k) => point(k, base[k])).join('L')}Z` : '';
+      base = top;
+      return h('path', { class: `area area-${layer.className}`, d });
+    });
   });
-  const legend = c.layers.map((l, i) =>
-    h('g', { transform: `translate(${CHART_WIDTH - RIGHT - 170 * (c.layers.length - i)}, 12)` }, h('rect', { class: `legend-${l.className}`, width: 12, height: 8, y: -7 }), h('text', { x: 16, y: 0 }, l.label)),
-  );
-  return h(
-    'svg',
-    { class: `chart ${c.className}`, viewBox: `0 0 ${CHART_WIDTH} ${c.height}`, role: 'img', 'aria-label': c.title },
-    h('text', { class: 'chart-title', x: LEFT, y: 14 }, c.title),
-    legend,
-    h(
-      'g',
-      { class: 'grid axis y-axis' },
-      c.yTicks.map((v) => h('g', {}, h('line', { x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(v), y2: y(v) }), h('text', { x: LEFT - 6, y: y(v) + 4, 'text-anchor': 'end' }, c.yLabel(v)))),
-    ),
-    xAxis(c.axis, bottom),
-    areas,
-    levelLines(c.levels, y),
-    eventMarkers(c.markers, c.axis, bottom),
-  );
 }
 
 export interface ToolSpan {
