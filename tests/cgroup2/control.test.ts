@@ -74,7 +74,7 @@ describe('resource control under cgroup v2', () => {
     const dataDir = userTempDir('agentpod-cgroup2-control-');
     const run = agentpod(['run', '--data-dir', dataDir, '--workdir', userTempDir(), '--memory', '1g', '--memory-high', '448m', '--json', 'over memory.high, then wait'], { env: api.env });
     // The second Bash call runs: the first, over memory.high, is over.
-    const waiting = await waitFor<{ id: string }>(dataDir, `SELECT r.id FROM runs r JOIN tool_calls c ON c.session_id = r.session_id WHERE r.status = 'running' AND c.command = 'sleep 600' AND c.end_ms IS NULL`, 600_000);
+    const waiting = await waitFor<{ id: string }>(dataDir, `SELECT r.id FROM runs r JOIN tool_calls c ON c.session_id = r.session_id WHERE r.status = 'running' AND c.command = 'sleep 600' AND c.end_ms IS NULL`, 1_200_000);
     expect(waiting, 'the run never reached its second Bash call').toBeDefined();
     const runId = waiting!.id;
     const db = openDb(dataDir);
