@@ -1,13 +1,14 @@
 // The built-in queries, in the order `agentpod query --list` shows them (docs/queries.md).
 import { ConfigError } from '../errors.js';
 import { profilesQuery } from './profiles.js';
+import { resolvedQuery } from './resolved.js';
 import type { Query } from './query.js';
 import { runsQuery } from './runs.js';
 import { tokensQuery } from './tokens.js';
 import { toolResourcesQuery, toolResourcesSummaryQuery } from './tool-resources.js';
 import { toolsQuery } from './tools.js';
 
-export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, profilesQuery, tokensQuery];
+export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, profilesQuery, resolvedQuery, tokensQuery];
 
 export function findQuery(name: string): Query {
   const query = QUERIES.find((q) => q.name === name);

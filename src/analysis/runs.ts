@@ -25,7 +25,7 @@ export function runsRows(db: Db, filter: RunFilter): Row[] {
               t.input_tokens, t.output_tokens, t.cache_creation_input_tokens, t.cache_read_input_tokens,
               r.num_turns AS turns,
               CASE WHEN f.session_id IS NOT NULL THEN COALESCE(c.tool_calls, 0) END AS tool_calls,
-              r.patch_bytes
+              r.patch_bytes, r.eval_status, r.resolution
        FROM sel r
        LEFT JOIN session_facts f ON f.session_id = r.session_id
        LEFT JOIN tokens t ON t.session_id = r.session_id
@@ -57,6 +57,8 @@ export const runsQuery: Query = {
     { key: 'turns', kind: 'int', about: 'num_turns from the agent\'s result line', optional: true },
     { key: 'tool_calls', kind: 'int', about: 'tool calls in the trace, subagents included (NULL: trace not ingested)' },
     { key: 'patch_bytes', kind: 'bytes', about: 'size of patch.diff (SWE-bench runs)' },
+    { key: 'eval_status', kind: 'text', about: 'latest grading: resolved, unresolved, empty_patch, patch_failed, log_invalid, timeout, error (NULL: not graded)' },
+    { key: 'resolution', kind: 'text', about: 'latest grading\'s FULL, PARTIAL or NO (NULL when the tests could not be graded)', optional: true },
   ],
   run: runsRows,
 };

@@ -62,3 +62,17 @@ export function sum(values: Iterable<number | null | undefined>): number {
 export function rate(count: number, total: number): number | null {
   return total > 0 ? count / total : null;
 }
+
+/**
+ * The 95 % Wilson score interval of a proportion (k successes of n): unlike the normal approximation it stays
+ * within [0, 1] and is meaningful for 0 or n successes and small n. null for n = 0.
+ */
+export function wilsonInterval(k: number, n: number, z = 1.959964): { low: number; high: number } | null {
+  if (n <= 0) return null;
+  const p = k / n;
+  const z2 = z * z;
+  const denominator = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
+  return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
+}

@@ -1,13 +1,15 @@
-// One pass over a batch: the trials still to run, `parallel` at a time. Each image is fixed once per pass;
-// a trial that fails (even before its launch) is counted and the batch goes on; an abort stops launching,
-// lets executeRun stop and remove the running containers, and ends the pass as interrupted.
+// One pass over a batch: the trials still to run, `parallel` at a time, each graded after its run, and the
+// finished trials of earlier passes still without a verdict graded. Each image is fixed once per pass; a trial
+// that fails (even before its launch) is counted and the batch goes on; an abort stops launching, lets
+// executeRun and the grading stop and remove the running containers, and ends the pass as interrupted.
 import type { Db } from '../db/open.js';
 import type { Profile } from '../profiles.js';
 import type { PromptTemplate } from '../swebench/prompt.js';
 import type { SwebenchTask } from '../swebench/task.js';
 import { taskImage, type TrialLaunch } from '../swebench/trial.js';
-import { executeTrial, fixCache, type TrialContext } from './execute-trial.js';
-import { trialLabel, type TrialKey } from './matrix.js';
+import type { GradingOptions, GradingPlan } from '../grading/grade-run.js';
+import { executeTrial, fixCache, gradeTrial, type ExecutedTrial, type TrialContext } from './execute-trial.js';
+import { trialLabel, type ExistingTrial, type TrialKey } from './matrix.js';
 import type { BatchProgress } from './progress.js';
 import { endBatch, type BatchStatus } from './state.js';
 
@@ -18,14 +20,22 @@ export interface BatchPass {
   tasks: SwebenchTask[];
   profiles: Profile[];
   toRun: TrialKey[];
+  /** Finished trials of earlier passes that have no verdict yet (graded in this pass when grading is on). */
+  toGrade: ExistingTrial[];
   parallel: number;
   template: PromptTemplate;
   launch: TrialLaunch;
+  grading: GradingOptions | null;
+  /** Per instance: what its grading needs, checked before the pass (absent when grading is off). */
+  gradingPlans: Map<string, GradingPlan>;
   uid: number;
   gid: number;
   signal: AbortSignal;
   progress: BatchProgress;
 }
+
+const verdictText = (t: Pick<ExecutedTrial, 'evaluation' | 'gradingError'>) =>
+  t.evaluation ? `; ${t.evaluation.status}${t.evaluation.resolution ? ` (${t.evaluation.resolution})` : ''}` : t.gradingError ? `; ${t.gradingError}` : '';
 
 export async function runBatchPass(pass: BatchPass): Promise<Exclude<BatchStatus, 'running'>> {
   const { progress, signal } = pass;
@@ -34,7 +44,7 @@ export async function runBatchPass(pass: BatchPass): Promise<Exclude<BatchStatus
   const profileByName = new Map(pass.profiles.map((p) => [p.name, p]));
   const imageOf = new Map<string, string>();
   for (const id of new Set(pass.toRun.map((t) => t.instanceId))) imageOf.set(id, taskImage(taskById.get(id)!, log));
-  const ctx: TrialContext = { db: pass.db, dataDir: pass.dataDir, batchId: pass.batchId, template: pass.template, launch: pass.launch, uid: pass.uid, gid: pass.gid, signal, log };
+  const ctx: TrialContext = { db: pass.db, dataDir: pass.dataDir, template: pass.template, launch: pass.launch, grading: pass.grading, uid: pass.uid, gid: pass.gid, signal, log };
   const fix = fixCache(ctx);
 
   const runOne = async (key: TrialKey) => {
@@ -42,24 +52,32 @@ export async function runBatchPass(pass: BatchPass): Promise<Exclude<BatchStatus
     progress.started(label);
     try {
       const outcome = await executeTrial(ctx, {
-        key,
         task: taskById.get(key.instanceId)!,
         image: imageOf.get(key.instanceId)!,
         profile: profileByName.get(key.profile)!,
         fix,
+        batch: { id: pass.batchId, trialIndex: key.trialIndex },
+        grading: pass.gradingPlans.get(key.instanceId) ?? null,
         log: (line) => log(`${label}: ${line}`),
       });
       const patch = outcome.patch ? `, patch ${outcome.patch.bytes} B in ${outcome.patch.files} file(s)` : '';
       const error = outcome.error ? `; ${outcome.error}` : '';
-      progress.ended(label, outcome.status, `in ${(outcome.durationMs / 1000).toFixed(1)} s (run ${outcome.runId}${patch})${error}`);
+      if (outcome.evaluation) progress.graded(outcome.evaluation.status);
+      progress.ended(label, outcome.status, `in ${(outcome.durationMs / 1000).toFixed(1)} s (run ${outcome.runId}${patch})${verdictText(outcome)}${error}`);
     } catch (e) {
       progress.ended(label, signal.aborted ? 'interrupted' : 'error', (e as Error).message);
     }
   };
+  const gradeOne = async (trial: ExistingTrial) => {
+    const label = `${trialLabel(trial)} (run ${trial.runId}, finished earlier)`;
+    const graded = await gradeTrial(ctx, trial.runId, pass.gradingPlans.get(trial.instanceId) ?? null, (line) => log(`${label}: ${line}`));
+    if (graded.evaluation) progress.graded(graded.evaluation.status);
+    if (!signal.aborted) log(`${label}: graded${verdictText(graded)}`);
+  };
 
-  const queue = [...pass.toRun];
+  const queue: (() => Promise<void>)[] = [...pass.toGrade.map((t) => () => gradeOne(t)), ...pass.toRun.map((k) => () => runOne(k))];
   const worker = async () => {
-    for (let key = queue.shift(); key && !signal.aborted; key = queue.shift()) await runOne(key);
+    for (let job = queue.shift(); job && !signal.aborted; job = queue.shift()) await job();
   };
   await Promise.all(Array.from({ length: Math.min(pass.parallel, queue.length) }, worker));
 

@@ -4,9 +4,10 @@ import { basename, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ConfigError } from '../errors.js';
 import { openStore, resolveStore } from './common.js';
+import { gradingOptionsFrom, withGradingOptions, type GradingArgs } from './grading.js';
 import { abortOnSignals, profileFromArgs, rootlessGuard, trialLaunchFrom, withLaunchOptions, type LaunchArgs } from './launch.js';
 
-interface BatchArgs extends LaunchArgs {
+interface BatchArgs extends LaunchArgs, GradingArgs {
   tasks: string;
   profiles?: string;
   repeat: number;
@@ -26,7 +27,7 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
   command: 'batch',
   describe: 'Run a matrix of SWE-bench trials (instances × profiles × repeats); rerun to resume',
   builder: (y) =>
-    withLaunchOptions(y)
+    withGradingOptions(withLaunchOptions(y))
       .option('tasks', { type: 'string', demandOption: true, describe: 'task records, JSON or JSONL (see agentpod swebench)' })
       .option('profiles', { type: 'string', describe: 'comma-separated profiles to cross with the tasks (default: --profile)' })
       .option('repeat', { type: 'number', default: 1, describe: 'trials per instance and profile' })
@@ -52,6 +53,10 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     const profiles = await Promise.all(profileNames.map((profile) => profileFromArgs({ ...args, profile })));
     const { tasks, text } = readTasksFile(args.tasks);
     const template = loadTemplate(args['prompt-template']);
+    const grading = await gradingOptionsFrom(args, args['sample-interval']);
+    // Every record must be gradable before any trial runs (a bad parser name, no test command: exit 2).
+    const { planGrading } = await import('../grading/grade-run.js');
+    const gradingPlans = new Map(grading ? tasks.map((t) => [t.instanceId, planGrading(t, grading)]) : []);
     const tasksSha256 = createHash('sha256').update(text).digest('hex');
     const batchId = batchIdentity({ name: args.name, tasksSha256, profiles, model: args.model, repeat });
     const warning = parallelMemoryWarning(profiles, parallel, totalmem());
@@ -60,9 +65,12 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     const db = await openStore(args);
     const matrix = buildMatrix(tasks.map((t) => t.instanceId), profileNames, repeat);
     const plan = planBatch(matrix, batchTrials(db, batchId));
-    const describe = `${matrix.length} trials (${tasks.length} instances × ${profileNames.length} profiles × ${repeat}): ${plan.finished.length} finished earlier, ${plan.toRun.length} to run${plan.retried ? ` (${plan.retried} interrupted before, run again)` : ''}`;
+    const toGrade = grading ? plan.ungraded : [];
+    const describe =
+      `${matrix.length} trials (${tasks.length} instances × ${profileNames.length} profiles × ${repeat}): ${plan.finished.length} finished earlier, ${plan.toRun.length} to run` +
+      `${plan.retried ? ` (${plan.retried} interrupted before, run again)` : ''}${toGrade.length ? `, ${toGrade.length} finished earlier to grade` : ''}`;
     if (args['dry-run']) {
-      if (args.json) process.stdout.write(`${JSON.stringify({ batchId, toRun: plan.toRun, finished: plan.finished })}\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ batchId, toRun: plan.toRun, finished: plan.finished, toGrade })}\n`);
       else process.stdout.write(`batch ${batchId}: ${describe}\n${plan.toRun.map((t) => `  run  ${trialLabel(t)}\n`).join('')}`);
       db.close();
       return;
@@ -89,9 +97,12 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
       tasks,
       profiles,
       toRun: plan.toRun,
+      toGrade,
       parallel,
       template,
       launch: trialLaunchFrom(args),
+      grading,
+      gradingPlans,
       uid,
       gid,
       signal: controller.signal,
@@ -100,8 +111,9 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     progress.close();
     db.close();
     const counts = progress.state.counts;
-    if (args.json) process.stdout.write(`${JSON.stringify({ batchId, status, total: matrix.length, skipped: plan.finished.length, counts })}\n`);
-    else process.stdout.write(`batch ${batchId}: ${status}; runs: SELECT * FROM runs WHERE batch_id = '${batchId}'\n`);
+    const verdicts = progress.state.verdicts;
+    if (args.json) process.stdout.write(`${JSON.stringify({ batchId, status, total: matrix.length, skipped: plan.finished.length, counts, verdicts })}\n`);
+    else process.stdout.write(`batch ${batchId}: ${status}; verdicts: agentpod query resolved --batch ${batchId}; runs: SELECT * FROM runs WHERE batch_id = '${batchId}'\n`);
     process.exitCode = EXIT_BY_BATCH_STATUS[status];
   },
 };

@@ -13,6 +13,7 @@ import { DEFAULT_SAMPLE_INTERVAL_MS, startSampler, takeHostSnapshot, type Sample
 import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
 import type { LaunchSpec } from './spec.js';
 import { sweepLeftovers } from './sweep.js';
+import { containerStopper } from '../podman/stop.js';
 
 export interface RunHookContext {
   containerName: string;
@@ -55,8 +56,6 @@ export interface RunOutcome {
   agentResult: AgentResultLine | null;
   error: string | null;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The last `result` line of a stream-json log, read line by line (the log can be large). */
 export async function readAgentResult(streamFile: string): Promise<AgentResultLine | null> {
@@ -141,25 +140,9 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     onError: (e) => log(`run ${spec.runId}: trace ingest: ${e.message}`),
   });
   traceWatching.catch(() => {}); // awaited (and its failure recorded) after the exit; never an unhandled rejection
-  let clientDone = false;
-  const clientExit = child.finally(() => {
-    clientDone = true;
-  });
-
-  // podman stop can arrive before the container exists (an early Ctrl-C): retry until the client is gone.
-  let stopping: Promise<void> | null = null;
-  const stopContainer = () => {
-    stopping ??= (async () => {
-      while (!clientDone) {
-        try {
-          await podman(['stop', '-t', String(spec.stopGraceSeconds), spec.containerName]);
-        } catch {
-          /* not created yet, or already gone */
-        }
-        await Promise.race([clientExit, sleep(500)]);
-      }
-    })();
-  };
+  const clientExit = child.then((r) => r);
+  const stopper = containerStopper(spec.containerName, spec.stopGraceSeconds, clientExit);
+  const stopContainer = () => void stopper.stop();
   const timeoutMs = spec.profile.timeoutMs;
   const timer = timeoutMs === null ? null : setTimeout(() => {
     timedOut = true;
@@ -181,7 +164,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   try {
     clientExitCode = (await clientExit).exitCode;
     if (timer) clearTimeout(timer);
-    await stopping;
+    await stopper.stopping;
     await stopSampler();
     info = await inspectContainer(spec.containerName);
     if (info?.State.Running) {
