@@ -22,7 +22,11 @@ export interface TestsStatus {
 const PASSING = new Set(['PASSED', 'XFAIL']);
 const FAILING = new Set(['FAILED', 'ERROR', 'SKIPPED']);
 
-const count = (s: string, ch: string) => s.split(ch).length - 1;
+function count(s: string, ch: string): number {
+  let n = 0;
+  for (let i = s.indexOf(ch); i >= 0; i = s.indexOf(ch, i + 1)) n++;
+  return n;
+}
 
 /**
  * The status-map key of a listed test: the test itself, or, only for an id cut mid-parameter (more "[" than
@@ -38,22 +42,23 @@ export function resolveTestKey(test: string, sm: StatusMap): string | null {
   return passing.size === 1 ? matches[0] : null;
 }
 
-export function testPassed(test: string, sm: StatusMap): boolean {
+/** The status of a listed test's key; undefined when it is missing. */
+const statusOf = (test: string, sm: StatusMap): string | undefined => {
   const key = resolveTestKey(test, sm);
-  return key !== null && PASSING.has(sm.get(key)!);
-}
+  return key === null ? undefined : sm.get(key);
+};
+
+const passed = (status: string | undefined) => status !== undefined && PASSING.has(status);
+const maintained = (status: string | undefined) => passed(status) || status === 'SKIPPED';
+const failed = (status: string | undefined) => status === undefined || FAILING.has(status);
+
+export const testPassed = (test: string, sm: StatusMap): boolean => passed(statusOf(test, sm));
 
 /** For PASS_TO_PASS (v5): a skipped test is no regression. */
-export function testMaintained(test: string, sm: StatusMap): boolean {
-  const key = resolveTestKey(test, sm);
-  return testPassed(test, sm) || (key !== null && sm.get(key) === 'SKIPPED');
-}
+export const testMaintained = (test: string, sm: StatusMap): boolean => maintained(statusOf(test, sm));
 
 /** Missing, failed, errored or (v5) skipped. A status word outside the five (e.g. "ERROR:") is neither. */
-export function testFailed(test: string, sm: StatusMap): boolean {
-  const key = resolveTestKey(test, sm);
-  return key === null || FAILING.has(sm.get(key)!);
-}
+export const testFailed = (test: string, sm: StatusMap): boolean => failed(statusOf(test, sm));
 
 function split(tests: readonly string[], classify: (test: string) => 'success' | 'failure' | null): TestsSplit {
   const out: TestsSplit = { success: [], failure: [] };
@@ -71,8 +76,12 @@ function split(tests: readonly string[], classify: (test: string) => 'success' |
  */
 export function testsStatus(sm: StatusMap, failToPass: readonly string[], passToPass: readonly string[], evalType: EvalType): TestsStatus {
   const failOnly = (t: string) => (sm.get(t) === 'FAILED' ? 'failure' : 'success');
-  const f2p = (t: string) => (testPassed(t, sm) ? 'success' : testFailed(t, sm) ? 'failure' : null);
-  const p2p = (t: string) => (testMaintained(t, sm) ? 'success' : testFailed(t, sm) ? 'failure' : null);
+  const graded = (success: (status: string | undefined) => boolean) => (t: string) => {
+    const status = statusOf(t, sm);
+    return success(status) ? 'success' : failed(status) ? 'failure' : null;
+  };
+  const f2p = graded(passed);
+  const p2p = graded(maintained);
   return {
     FAIL_TO_PASS: split(failToPass, evalType === 'fail_only' ? failOnly : f2p),
     PASS_TO_PASS: split(passToPass, evalType === 'fail_only' ? failOnly : p2p),

@@ -12,7 +12,7 @@ export const PY_SPACE = `[${WS}]`;
 /** Python re's \d (any Unicode decimal digit); the RegExp needs the u flag. */
 export const PY_DIGIT = '\\p{Nd}';
 
-const RUNS = new RegExp(`[${WS}]+`);
+const WORDS = new RegExp(`[^${WS}]+`, 'g');
 const LEADING = new RegExp(`^[${WS}]+`);
 const TRAILING = new RegExp(`[${WS}]+$`);
 
@@ -23,8 +23,7 @@ export function pyStrip(s: string): string {
 
 /** Python's s.split(): runs of whitespace separate, no empty fields. */
 export function pySplit(s: string): string[] {
-  const t = pyStrip(s);
-  return t === '' ? [] : t.split(RUNS);
+  return s.match(WORDS) ?? [];
 }
 
 /** Python's s.rsplit(sep, 1)[0]: everything before the last `sep`, or all of s. */
