@@ -4,10 +4,9 @@
 // script the harness's make_eval_script_list_py builds. Pure: the record and overrides in, the text out.
 import { ConfigError } from '../errors.js';
 import type { SwebenchTask } from '../swebench/task.js';
-import { END_TEST_OUTPUT, START_TEST_OUTPUT, TEST_EXIT_CODE } from './log.js';
+import { END_TEST_OUTPUT, recordTestExitCode, START_TEST_OUTPUT } from './markers.js';
 
 const HEADER = ['#!/bin/bash', 'set -uxo pipefail'];
-const TEST_EXIT_CODE_VAR = 'SWEBENCH_TEST_EXIT_CODE';
 const HEREDOC_DELIMITER = 'EOF_114329324912';
 const ENV_NAME = 'testbed';
 const REPO_DIRECTORY = '/testbed';
@@ -74,13 +73,6 @@ export function parseEvalScript(script: string): string[] {
     .trim()
     .split('\n')
     .filter((line) => !HEADER.includes(line));
-}
-
-/** v5's record_test_exit_code: the test command's $? kept before the end marker, printed after it. */
-export function recordTestExitCode(lines: string[]): string[] {
-  const i = lines.findIndex((line) => line.includes(END_TEST_OUTPUT));
-  if (i < 0) return lines;
-  return [...lines.slice(0, i), `${TEST_EXIT_CODE_VAR}=$?`, lines[i], `echo "${TEST_EXIT_CODE}: $${TEST_EXIT_CODE_VAR}"`, ...lines.slice(i + 1)];
 }
 
 const assemble = (lines: string[]) => `${[...HEADER, ...recordTestExitCode(lines)].join('\n')}\n`;

@@ -13,7 +13,7 @@ import type { SwebenchTask } from '../swebench/task.js';
 import { driverScript, EVAL_FILES, NO_REPO_EXIT, parseDriverStatus } from './driver.js';
 import { buildEvalScript, patchFiles, type EvalScript } from './eval-script.js';
 import { runEvalContainer, type EvalContainerResult } from './evaluate.js';
-import { gradeTestOutput, harnessReport, parserFor, type GradeResult } from './harness.js';
+import { gradeTestOutput, harnessReport, harnessReportJson, parserFor, type GradeResult, type TestsStatus } from './index.js';
 import { insertEvaluation, nextAttempt, type EvaluationRow, type EvalStatus } from './store.js';
 
 export interface GradingOptions {
@@ -33,7 +33,7 @@ export interface GradingPlan {
 }
 
 export function planGrading(task: SwebenchTask, opts: Pick<GradingOptions, 'testCmd' | 'logParser'>): GradingPlan {
-  return { task, parser: parserFor(task, opts.logParser), evalScript: buildEvalScript({ task, testCmd: opts.testCmd }) };
+  return { task, parser: parserFor(task, opts.logParser).name, evalScript: buildEvalScript({ task, testCmd: opts.testCmd }) };
 }
 
 export interface GradeRequest {
@@ -176,18 +176,18 @@ function verdict(evalDir: string, plan: GradingPlan, ran: EvalContainerResult, p
     evalType: plan.task.evalType,
   });
   const reportPath = file('report.json');
-  writeFileSync(reportPath, `${JSON.stringify(harnessReport(plan.task.instanceId, graded), null, 4)}\n`);
+  writeFileSync(reportPath, harnessReportJson(harnessReport({ instanceId: plan.task.instanceId, modelPatch: readFileSync(file(EVAL_FILES.modelPatch), 'utf8'), grade: graded })));
   const fields: Partial<EvaluationRow> = {
     ...applied,
     log_path: logPath,
     report_path: reportPath,
     resolution: graded.logValid ? graded.resolution : null,
     test_exit_code: graded.testExitCode,
-    tests_status: graded.logValid ? JSON.stringify(graded.testsStatus) : null,
-    ...(graded.logValid ? counts(graded) : {}),
+    tests_status: graded.testsStatus ? JSON.stringify(graded.testsStatus) : null,
+    ...(graded.testsStatus ? counts(graded.testsStatus) : {}),
   };
   if (status.testPatch === 'failed') return ['log_invalid', 'the test patch does not apply onto the base versions of its files, so the tests that grade the run are not the instance\'s', fields];
-  if (!graded.logValid) return ['log_invalid', `the test log cannot be graded: ${graded.invalidReason}`, fields];
+  if (!graded.logValid || !graded.testsStatus) return ['log_invalid', `the test log cannot be graded: ${graded.invalidReason}`, fields];
   const f2p = graded.testsStatus.FAIL_TO_PASS;
   const p2p = graded.testsStatus.PASS_TO_PASS;
   const tally = `FAIL_TO_PASS ${f2p.success.length}/${f2p.success.length + f2p.failure.length}, PASS_TO_PASS ${p2p.success.length}/${p2p.success.length + p2p.failure.length} pass`;
@@ -197,8 +197,7 @@ function verdict(evalDir: string, plan: GradingPlan, ran: EvalContainerResult, p
   return ['unresolved', `${graded.resolution}: ${tally}${failing.length ? `; failing: ${shown}` : ''}`, fields];
 }
 
-function counts(g: GradeResult): Partial<EvaluationRow> {
-  const s = g.testsStatus;
+function counts(s: TestsStatus): Partial<EvaluationRow> {
   return { f2p_success: s.FAIL_TO_PASS.success.length, f2p_failure: s.FAIL_TO_PASS.failure.length, p2p_success: s.PASS_TO_PASS.success.length, p2p_failure: s.PASS_TO_PASS.failure.length };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { buildEvalScript, parseEvalScript, patchFiles, recordTestExitCode, testDirectives } from '../../src/grading/eval-script.js';
+import { buildEvalScript, parseEvalScript, patchFiles, testDirectives } from '../../src/grading/eval-script.js';
+import { recordTestExitCode } from '../../src/grading/markers.js';
 import { parseTaskRecord } from '../../src/swebench/task.js';
 
 const TEST_PATCH = [
