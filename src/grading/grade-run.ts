@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../db/open.js';
-import { UserError } from '../errors.js';
+import { ConfigError, UserError } from '../errors.js';
 import type { Profile } from '../profiles.js';
 import { chooseRuntime } from '../run/resolve.js';
 import { inspectImage } from '../swebench/source-image.js';
@@ -33,7 +33,12 @@ export interface GradingPlan {
 }
 
 export function planGrading(task: SwebenchTask, opts: Pick<GradingOptions, 'testCmd' | 'logParser'>): GradingPlan {
-  return { task, parser: parserFor(task, opts.logParser).name, evalScript: buildEvalScript({ task, testCmd: opts.testCmd }) };
+  try {
+    return { task, parser: parserFor(task, opts.logParser).name, evalScript: buildEvalScript({ task, testCmd: opts.testCmd }) };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`cannot grade: ${e.message} (or run without grading: --no-grade)`);
+    throw e;
+  }
 }
 
 export interface GradeRequest {
