@@ -14,6 +14,10 @@ export const STUDY = {
   minSpikeCallMs: 100,
   retryMinBashRun: 3,
   bigChangeBytes: 100e6,
+  /** The study's "burst events" between samples: CPU changing faster than 20 %/s or memory faster than 50 MB/s (gaps over 2 s skipped). */
+  eventCpuPercentPerS: 20,
+  eventMemBytesPerS: 50e6,
+  eventMaxGapMs: 2000,
   /** Change measures are also taken on 1 s steps, so 100 ms and 1 s samples can be compared. */
   stepMs: 1000,
   trajectoryPoints: 101,
@@ -67,6 +71,9 @@ export interface RunFacts {
   maxChangeOneStepMb: number | null;
   steps: number;
   stepsOverBigChange: number;
+  /** 1 s steps (gaps over 2 s left out) and those that are change events. */
+  eventSteps: number;
+  changeEvents: number;
   retryGroups: number;
   retryLongestBashRun: number;
   retryMs: number;
@@ -161,6 +168,23 @@ function coveredByWindows(ts: readonly number[], windows: readonly Window[]): bo
   return covered;
 }
 
+/** Consecutive samples whose CPU or memory changes faster than the study's event rates. */
+export function changeEvents(samples: readonly Sample[]): { steps: number; events: number } {
+  let steps = 0;
+  let events = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1];
+    const b = samples[i];
+    const dtMs = b.tMs - a.tMs;
+    if (dtMs <= 0 || dtMs > STUDY.eventMaxGapMs) continue;
+    steps++;
+    const memRate = a.memory !== null && b.memory !== null ? Math.abs(b.memory - a.memory) / (dtMs / 1000) : 0;
+    const cpuRate = a.cpuPercent !== null && b.cpuPercent !== null ? Math.abs(b.cpuPercent - a.cpuPercent) / (dtMs / 1000) : 0;
+    if (memRate > STUDY.eventMemBytesPerS || cpuRate > STUDY.eventCpuPercentPerS) events++;
+  }
+  return { steps, events };
+}
+
 /** The study's retry loops: runs of ≥ 3 consecutive Bash calls, the calls taken in completion order. */
 export function retryRuns(windows: readonly Window[]): { groups: number; longest: number; ms: number } {
   const ordered = [...windows].sort((a, b) => a.endMs - b.endMs || a.startMs - b.startMs || (a.seq ?? 0) - (b.seq ?? 0));
@@ -244,6 +268,7 @@ export function runFacts(run: RunSeries): RunFacts {
   const memValues = mem.map((m) => m.mb).filter((v) => v > 0);
   const steps = stepSamples(mem, STUDY.stepMs);
   const stepChanges = steps.slice(1).map((s, i) => Math.abs(s.mb - steps[i].mb));
+  const events = changeEvents(stepSamples(measured.filter((s) => s.memory !== null), STUDY.stepMs));
   const retry = retryRuns(windows);
   const paired = measured.filter((s) => s.memory !== null && s.cpuPercent !== null);
   const intervals = all.slice(1).map((s, i) => s.tMs - all[i].tMs);
@@ -273,6 +298,8 @@ export function runFacts(run: RunSeries): RunFacts {
     maxChangeOneStepMb: maxOf(stepChanges),
     steps: stepChanges.length,
     stepsOverBigChange: stepChanges.filter((c) => c * MB > STUDY.bigChangeBytes).length,
+    eventSteps: events.steps,
+    changeEvents: events.events,
     retryGroups: retry.groups,
     retryLongestBashRun: retry.longest,
     retryMs: retry.ms,

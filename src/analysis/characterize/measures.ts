@@ -48,6 +48,7 @@ export const MEASURES: { key: string; about: string }[] = [
   { key: 'max_mem_change_one_sample_mb', about: `the largest |memory difference| between consecutive samples of a task. ${INTERVAL_NOTE}: a change over one sample is a change over about 1 s at 1 s, over 0.1 s at 100 ms` },
   { key: 'max_mem_change_1s_mb', about: `the same over 1 s steps: each task's samples thinned to the first, then each first one at least ${STUDY.stepMs} ms after the last kept (every sample at the study's ~1.04 s, every ~10th at 100 ms), so 1 s and 100 ms data compare` },
   { key: 'mem_change_over_100mb_1s_pct', about: `1 s steps whose |memory difference| exceeds ${STUDY.bigChangeBytes / MB} MB / all 1 s steps, x100, pooled` },
+  { key: 'change_events_1s_pct', about: `1 s steps (gaps over ${STUDY.eventMaxGapMs / 1000} s left out) where CPU changes faster than ${STUDY.eventCpuPercentPerS} %/s or memory faster than ${STUDY.eventMemBytesPerS / MB} MB/s / all such steps, x100, pooled (the study's "burst events")` },
   { key: 'retry_task_pct', about: `tasks with a retry loop (a run of >= ${STUDY.retryMinBashRun} consecutive Bash calls, finished calls taken in completion order, subagents included) / valid tasks, x100` },
   { key: 'retry_groups_per_task_avg', about: 'retry loops per task, mean over the tasks that have one' },
   { key: 'retry_max_consecutive', about: 'the longest run of consecutive Bash calls in any task' },
@@ -148,7 +149,7 @@ export function characterize(facts: RunFacts[], runs: RunMeta[]): Characterizati
   const peaks = nonNull(valid.map((f) => f.memPeakMb));
   const peakMean = mean(peaks);
   const peakSd = stdev(peaks);
-  const steps = valid.reduce((a, f) => ({ steps: a.steps + f.steps, big: a.big + f.stepsOverBigChange }), { steps: 0, big: 0 });
+  const steps = valid.reduce((a, f) => ({ steps: a.steps + f.steps, big: a.big + f.stepsOverBigChange, eventSteps: a.eventSteps + f.eventSteps, events: a.events + f.changeEvents }), { steps: 0, big: 0, eventSteps: 0, events: 0 });
   const withRetry = valid.filter((f) => f.retryGroups > 0);
   const correlations = nonNull(valid.map((f) => f.cpuMemCorrelation));
   const durations = nonNull(valid.map((f) => f.durationMs)).map((ms) => ms / 60_000);
@@ -193,6 +194,7 @@ export function characterize(facts: RunFacts[], runs: RunMeta[]): Characterizati
     max_mem_change_one_sample_mb: maxOf(nonNull(valid.map((f) => f.maxChangeOneSampleMb))),
     max_mem_change_1s_mb: maxOf(nonNull(valid.map((f) => f.maxChangeOneStepMb))),
     mem_change_over_100mb_1s_pct: pct(steps.big, steps.steps),
+    change_events_1s_pct: pct(steps.events, steps.eventSteps),
     retry_task_pct: pct(withRetry.length, valid.length),
     retry_groups_per_task_avg: mean(withRetry.map((f) => f.retryGroups)),
     retry_max_consecutive: valid.length ? Math.max(...valid.map((f) => f.retryLongestBashRun)) : null,
