@@ -1,7 +1,7 @@
 // `query characterize` against hand-computed values: the imported fixtures (tests/fixtures/agentcgroup, see
 // agentcgroup-import.test.ts) at the study's ~1 s, and an agentpod run sampled from cgroup v2 at 100 ms with the
 // real fixture trace (traces/fixtures/cli).
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeEvents, pearson, retryRuns, stepSamples, trajectory } from '../../src/analysis/characterize/facts.js';
@@ -177,7 +177,7 @@ describe('characterize, on an agentpod run sampled every 100 ms', () => {
   });
 
   it('compares repeats of one instance: 250 s / 100 s', () => {
-    expect(measures({ batchId: 'own' })).toMatchObject({ runs_selected: 3, tasks: 2, valid_tasks: 1, exec_time_repeat_max_over_min_x: 2.5, exec_time_repeat_task: 'acme__other-2' });
+    expect(measures({ batchId: 'own' })).toMatchObject({ runs_selected: 3, tasks: 2, valid_tasks: 1, exec_time_repeat_max_over_min_x: 2.5, exec_time_repeat_task: 'own/acme__other-2' });
   });
 
   it('says so when sampling intervals are mixed', () => {
@@ -245,5 +245,13 @@ describe('report --batch --characterize', () => {
     expect(html).toContain('data-group="test_execution"');
     expect(html).not.toMatch(/<script|<link|https?:\/\//);
     expect(renderBatchReport(loadBatchReport(db, 'set_a'))).not.toContain('band-chart');
+  });
+});
+
+describe('docs/characterization.md', () => {
+  it('defines every measure the query gives', () => {
+    const doc = readFileSync(join(repoRoot, 'docs', 'characterization.md'), 'utf8');
+    const missing = MEASURES.map((m) => m.key).filter((key) => !doc.includes(`\`${key}\``));
+    expect(missing).toEqual([]);
   });
 });

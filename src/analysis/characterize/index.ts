@@ -48,7 +48,7 @@ const COLUMNS: Column[] = [
 
 export const characterizeQuery: Query = {
   name: 'characterize',
-  question: 'The AgentCgroup study\'s characterization over the valid tasks: tool time, framework baseline, bursts, spikes per Bash category, over-provisioning, retry loops, CPU-memory correlation, run time',
+  question: 'How do the valid tasks use the machine, measured as the AgentCgroup study did: tool time, framework baseline, bursts in tool calls, spikes per Bash category, over-provisioning, retry loops, CPU-memory correlation, run time?',
   columns: COLUMNS,
   columnsFor: (options) => (options.explain ? COLUMNS : COLUMNS.filter((c) => c.key !== 'about')),
   options: ['allRuns', 'explain'],

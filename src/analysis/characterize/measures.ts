@@ -14,7 +14,7 @@ const INTERVAL_NOTE = 'Depends on the sampling interval (sample_interval_ms)';
 /** Every measure in output order, with how it is computed. */
 export const MEASURES: { key: string; about: string }[] = [
   { key: 'runs_selected', about: 'finished runs the selection holds' },
-  { key: 'tasks', about: 'tasks (instances; a run without an instance is its own task) among them' },
+  { key: 'tasks', about: 'tasks among them: an instance of a batch (a run without an instance is its own task)' },
   { key: 'valid_tasks', about: `tasks whose counted run (the last one; every run with --all-runs) has >= ${STUDY.validMinSamples} samples and >= ${STUDY.validMinSpanMs / 1000} s from the first to the last sample; every measure below is over these` },
   { key: 'sample_interval_ms', about: 'median over the valid tasks of each run\'s median time between consecutive samples (podman stats: about 1040 ms; agentpod: its --sample-interval, 100 ms by default)' },
   { key: 'sampling_note', about: 'how the valid tasks were sampled; says so when sources with different intervals are mixed, since the interval-dependent measures then mix them too' },

@@ -5,7 +5,7 @@ import { runCondition, type RunFilter } from '../filter.js';
 
 export interface RunMeta {
   runId: string;
-  /** The task the run belongs to: its instance, else the run itself. */
+  /** The task the run belongs to: its batch's instance (the study's tasks are per data set), else the run itself. */
   task: string;
   startedAt: number;
   trialIndex: number | null;
@@ -47,7 +47,7 @@ export function selectedRuns(db: Db, filter: RunFilter): RunMeta[] {
   const where = runCondition(filter, 'r');
   const rows = db
     .prepare(
-      `SELECT r.id, COALESCE(r.instance_id, r.id) AS task, r.started_at, r.trial_index, r.duration_ms, r.origin, r.session_id, r.sample_source
+      `SELECT r.id, COALESCE(r.batch_id || '/', '') || COALESCE(r.instance_id, r.id) AS task, r.started_at, r.trial_index, r.duration_ms, r.origin, r.session_id, r.sample_source
        FROM runs r WHERE ${where.sql} AND r.status <> 'running' ORDER BY r.started_at, r.trial_index, r.id`,
     )
     .all(where.params) as { id: string; task: string; started_at: number; trial_index: number | null; duration_ms: number | null; origin: string; session_id: string; sample_source: string | null }[];
