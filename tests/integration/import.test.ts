@@ -70,5 +70,7 @@ describe('agentpod import agentcgroup', () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout.trim()).toBe(join(dir, 'data', 'reports', 'run-set_a_owner__repo-1_1.html'));
     expect(existsSync(join(FIXTURES, 'set_a', 'owner__repo-1', 'attempt_1', 'report.html'))).toBe(false);
+    // no cumulative CPU counter in imported samples: the CPU line is podman's figure
+    expect(readFileSync(run.stdout.trim(), 'utf8')).toMatch(/class="series series-cpu" d="M[\d.]+,[\d.]+L/);
   });
 });
