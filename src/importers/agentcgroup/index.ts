@@ -149,9 +149,16 @@ export async function importAgentcgroup(db: Db, dirs: string[], options: ImportO
   for (const given of dirs) {
     const dir = resolve(given);
     assertDataSetDir(dir);
-    const found = findAttempts(dir);
-    if (found.length === 0) throw new ConfigError(`no <task>/attempt_N folders under ${dir} (give a data set folder such as .../experiments/all_images_haiku)`);
+    let listing;
+    try {
+      listing = findAttempts(dir);
+    } catch (e) {
+      throw new UserError((e as Error).message, 2);
+    }
+    const found = listing.attempts;
     const dataSet = basename(dir);
+    summary.skipped.push(...listing.unreadable.map((t) => `${dataSet}/${t}`));
+    if (found.length === 0) throw new ConfigError(`no <task>/attempt_N folders under ${dir} (give a data set folder such as .../experiments/all_images_haiku)`);
     const batchId = options.batch ?? dataSet;
     ensureBatch(db, batchId, dir, now());
     const set: DataSetSummary = { dir, batchId, attempts: found.length, imported: 0, alreadyImported: 0 };

@@ -129,16 +129,36 @@ const ATTEMPT = /^attempt_(\d+)$/;
 
 const isDir = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
-/** `<set>/<task>/attempt_<n>/` folders, by task name and then attempt number (numerically). */
-export function findAttempts(setDir: string): AttemptDir[] {
+const readable = (path: string): string[] | string => {
+  try {
+    return readdirSync(path);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+};
+
+/**
+ * `<set>/<task>/attempt_<n>/` folders, by task name and then attempt number (numerically); `unreadable` names the
+ * task folders that could not be listed. Throws only when the data set folder itself cannot be.
+ */
+export function findAttempts(setDir: string): { attempts: AttemptDir[]; unreadable: string[] } {
+  const tasks = readable(setDir);
+  if (typeof tasks === 'string') throw new Error(`cannot read ${setDir}: ${tasks}`);
   const attempts: AttemptDir[] = [];
-  for (const task of readdirSync(setDir).sort()) {
+  const unreadable: string[] = [];
+  for (const task of tasks.sort()) {
     const taskPath = join(setDir, task);
     if (!isDir(taskPath)) continue;
-    for (const name of readdirSync(taskPath)) {
+    const names = readable(taskPath);
+    if (typeof names === 'string') {
+      unreadable.push(`${task}: ${names}`);
+      continue;
+    }
+    for (const name of names) {
       const m = ATTEMPT.exec(name);
       if (m && isDir(join(taskPath, name))) attempts.push({ taskDir: task, attempt: Number(m[1]), path: join(taskPath, name) });
     }
   }
-  return attempts.sort((a, b) => (a.taskDir < b.taskDir ? -1 : a.taskDir > b.taskDir ? 1 : a.attempt - b.attempt));
+  attempts.sort((a, b) => (a.taskDir < b.taskDir ? -1 : a.taskDir > b.taskDir ? 1 : a.attempt - b.attempt));
+  return { attempts, unreadable };
 }
