@@ -18,7 +18,7 @@ export function runsRows(db: Db, filter: RunFilter): Row[] {
        calls AS (
          SELECT session_id, COUNT(*) AS tool_calls FROM tool_uses
          WHERE canonical = 1 AND session_id IN (SELECT session_id FROM sel) GROUP BY session_id)
-       SELECT r.id AS run_id, r.started_at, r.status, r.profile, r.memory_limit_bytes, r.cpus, r.limits_enforced,
+       SELECT r.id AS run_id, r.started_at, r.status, r.origin, r.profile, r.memory_limit_bytes, r.cpus, r.limits_enforced,
               r.duration_ms, r.peak_memory_bytes, r.cpu_seconds,
               CASE WHEN r.oom_killed = 1 OR r.oom_kill_events > 0 THEN 1
                    WHEN r.oom_killed IS NULL AND r.oom_kill_events IS NULL THEN NULL ELSE 0 END AS oom,
@@ -42,6 +42,7 @@ export const runsQuery: Query = {
     { key: 'run_id', kind: 'text', about: 'runs.id' },
     { key: 'started_at', kind: 'time', about: 'start, epoch ms (UTC on the terminal)', optional: true },
     { key: 'status', kind: 'text', about: 'running, ok, failed, oom, timeout or interrupted' },
+    { key: 'origin', kind: 'text', about: 'agentpod: launched by agentpod; agentcgroup: imported from the AgentCgroup study\'s data', optional: true },
     { key: 'profile', kind: 'text', about: 'resource profile' },
     { key: 'memory_limit_bytes', kind: 'bytes', about: 'memory limit asked for (NULL: none)' },
     { key: 'cpus', kind: 'decimal', about: 'CPU limit asked for (NULL: none)', optional: true },

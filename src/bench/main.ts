@@ -33,6 +33,7 @@ const BENCHES: RegisteredBench[] = [
   { name: 'swebench', about: 'warm SWE-bench launch vs raw podman run; permission-fix time for 1k/10k/50k files', load: fromModule('./swebench.js', 'runSwebenchBench') },
   { name: 'sampler', about: 'sampler CPU cost at 100 ms and 1 s intervals, % of one core', load: fromModule('./sampler.js', 'runSamplerBench') },
   { name: 'ingest', about: 'ingest throughput vs read+JSON.parse, 600 MB file, no-change re-scan, ccusage', load: fromModule('./ingest.js', 'runIngestBench') },
+  { name: 'import', about: 'import agentcgroup of 207 synthetic attempts vs ingesting their traces alone; a second import', load: fromModule('./import.js', 'runImportBench') },
   { name: 'queries', about: 'p50 latency of the built-in queries on 1M messages and 10M samples', load: fromModule('./queries.js', 'runQueryBench') },
   { name: 'grading', about: 'grade --log throughput (logs/s) vs reading+splitting the same logs; the CLI per log vs agentpod --version', load: fromModule('./grading.js', 'runGradingBench') },
 ];

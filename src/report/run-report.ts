@@ -60,7 +60,13 @@ export function loadRunReport(db: Db, runId: string): RunReportData {
     samples: db
       .prepare('SELECT t_ms, memory_current_bytes, memory_working_set_bytes, memory_events_oom_kill, cpu_nr_throttled FROM samples WHERE run_id = ? ORDER BY t_ms')
       .all(runId) as RunSample[],
-    cpuCores: db.prepare('SELECT t_ms, cpu_cores FROM sample_rates WHERE run_id = ? ORDER BY t_ms').all(runId) as RunReportData['cpuCores'],
+    // Imported samples have podman's CPU % instead of a cumulative counter (docs/characterization.md).
+    cpuCores: db
+      .prepare(
+        `SELECT r.t_ms, COALESCE(r.cpu_cores, (SELECT s.cpu_percent / 100.0 FROM samples s WHERE s.run_id = r.run_id AND s.t_ms = r.t_ms)) AS cpu_cores
+         FROM sample_rates r WHERE r.run_id = ? ORDER BY r.t_ms`,
+      )
+      .all(runId) as RunReportData['cpuCores'],
     hasTrace: db.prepare('SELECT 1 FROM session_facts WHERE session_id = ?').get(run.session_id) !== undefined,
     calls: measuredToolCalls(db, filter),
     tools: toolsRows(db, filter),
@@ -156,7 +162,7 @@ function cpuChart(d: RunReportData, axis: TimeAxis): Html {
     title: `CPU (cores)${throttled.length ? ` — throttled in ${intervals(throttled.length)}` : ''}`,
     className: 'cpu',
     axis,
-    series: [{ label: 'cores used', className: 'cpu', points: d.cpuCores.map((r) => ({ x: r.t_ms, y: r.cpu_cores })) }],
+    series: [{ label: d.run.sample_source === 'podman-stats' ? 'cores (podman, since start)' : 'cores used', className: 'cpu', points: d.cpuCores.map((r) => ({ x: r.t_ms, y: r.cpu_cores })) }],
     ...valueAxis(peak, (max) => niceTicks(0, max, 4)),
     yLabel: (v) => String(v),
     levels: cpus === null ? [] : [{ value: cpus, label: `cpus ${cpus} (${limitNote(d.run.limits_enforced)})` }],

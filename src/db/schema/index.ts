@@ -5,5 +5,13 @@ import { TRACES_MIGRATIONS } from './traces.js';
 import { SWEBENCH_MIGRATIONS } from './swebench.js';
 import { SAMPLES_MIGRATIONS } from './samples.js';
 import { GRADING_MIGRATIONS } from './grading.js';
+import { IMPORTERS_MIGRATIONS } from './importers.js';
 
-export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS, ...SWEBENCH_MIGRATIONS, ...SAMPLES_MIGRATIONS, ...GRADING_MIGRATIONS];
+export const ALL_MIGRATIONS: Migration[] = [
+  ...RUNS_MIGRATIONS,
+  ...TRACES_MIGRATIONS,
+  ...SWEBENCH_MIGRATIONS,
+  ...SAMPLES_MIGRATIONS,
+  ...GRADING_MIGRATIONS,
+  ...IMPORTERS_MIGRATIONS,
+];
