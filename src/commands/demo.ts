@@ -10,7 +10,7 @@ interface DemoArgs extends StoreArgs {
   'as-user': string;
 }
 
-/** As root: install what is missing (podman, uidmap, runc, git, python3; the rootless user), then rerun as that user. */
+/** As root: install what is missing (packages, the rootless user, the instance image), then rerun as that user. */
 async function demoAsRoot(user: string): Promise<number> {
   const { execa } = await import('execa');
   const { reexecAsUser } = await import('../as-user.js');
@@ -29,12 +29,12 @@ async function demoAsRoot(user: string): Promise<number> {
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'Offline demo: the real Claude Code fixes a bug in a tiny SWE-bench-style image against a scripted API',
+  describe: 'Offline demo: the real Claude Code fixes a bug in a realistic SWE-bench-style instance (toolz) against a scripted API',
   builder: (y) =>
     withStoreOptions(y)
       .option('as-user', { type: 'string', default: 'agentpod', describe: 'when root: the unprivileged user that runs the demo (created if missing)' })
-      .example('$0 demo', 'as a normal user: build the demo image, run the agent, print the patch and per-tool memory')
-      .example('sudo $0 demo', 'as root: install podman etc., create the user "agentpod", run the demo as that user'),
+      .example('$0 demo', 'as a normal user: import the instance image, run the agent, print the patch and per-tool memory')
+      .example('sudo $0 demo', 'as root: install podman etc., create the user "agentpod", build the instance image, run the demo as that user'),
   handler: async (args) => {
     const { isRoot } = await import('../as-user.js');
     if (isRoot()) {
