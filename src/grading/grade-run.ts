@@ -95,8 +95,7 @@ export async function gradeRun(req: GradeRequest): Promise<GradeOutcome | null> 
   };
   const finish = (status: EvalStatus, message: string, fields: Partial<EvaluationRow> = {}): GradeOutcome => {
     const finishedAt = Date.now();
-    const row: EvaluationRow = { ...base, ...fields, status, message, finished_at: finishedAt, duration_ms: finishedAt - started };
-    insertEvaluation(db, row);
+    const row = insertEvaluation(db, { ...base, ...fields, status, message, finished_at: finishedAt, duration_ms: finishedAt - started });
     publishLatest(join(run.run_dir, 'eval'), evalDir);
     req.log(`grading ${evalId}: ${status}: ${message}`);
     return row;

@@ -57,12 +57,14 @@ export function nextAttempt(db: Db, runId: string): number {
   return (row.last ?? 0) + 1;
 }
 
-export function insertEvaluation(db: Db, row: EvaluationRow): void {
-  const values = Object.fromEntries(COLUMNS.map((c) => [c, row[c] ?? null]));
+/** Writes the row and the run's latest verdict; returns the row as stored (every column, null when unknown). */
+export function insertEvaluation(db: Db, row: EvaluationRow): EvaluationRow {
+  const values = Object.fromEntries(COLUMNS.map((c) => [c, row[c] ?? null])) as unknown as EvaluationRow;
   db.transaction(() => {
     db.prepare(`INSERT INTO evaluations (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`).run(values);
     db.prepare('UPDATE runs SET eval_status = ?, resolution = ? WHERE id = ?').run(row.status, row.resolution ?? null, row.run_id);
   })();
+  return values;
 }
 
 /** The latest evaluation of each of these runs (runs never graded are absent). */

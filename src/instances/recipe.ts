@@ -45,7 +45,7 @@ export interface InstanceRecipe {
 export const RECIPE_FILES = { base: 'base.diff', testPatch: 'test-patch.diff', gold: 'gold.diff', problemStatement: 'problem_statement.md' } as const;
 
 /** The builder's sources: a change to how an instance is built or its records are written is a new recipe. */
-const BUILDER_SOURCES = ['src/instances/build.ts', 'src/instances/records.ts'];
+const BUILDER_SOURCES = ['src/instances/build.ts', 'src/instances/records.ts', 'src/instances/rootfs-scripts.ts'];
 
 export function recipeDir(id: string): string {
   return join(packageRoot, 'instances', id);

@@ -173,6 +173,8 @@ describe('grading the trials of a batch', () => {
     api = await startScriptedApi(`
 turns:
   - content:
+      - { type: tool_use, name: Read, input: { file_path: /testbed/toolz/itertoolz.py } }
+  - content:
       - { type: tool_use, name: Edit, input: ${JSON.stringify({ file_path: '/testbed/toolz/itertoolz.py', ...edit })} }
   - content:
       - { type: text, text: "Fixed partition_all." }
