@@ -1,6 +1,6 @@
 // The offline demo, as a normal user: the realistic instance image (docs/instances.md), the scripted Messages
-// API on loopback, one SWE-bench trial of the real Claude Code CLI on the instance's SWE-bench record, then what
-// a researcher would look at: patch, per-tool resources, report.
+// API on loopback, one SWE-bench trial of the real Claude Code CLI on the instance's SWE-bench record, graded as
+// the harness grades it, then what a researcher would look at: verdict, patch, per-tool resources, report.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +13,10 @@ import { startMockApi } from '../mockapi/server.js';
 import { packageRoot } from '../package-root.js';
 import { loadProfile } from '../profiles.js';
 import { loadRunReport, renderRunReport } from '../report/run-report.js';
-import type { RunOutcome } from '../run/execute.js';
-import { fixImage } from '../swebench/fix.js';
+import { executeTrial, fixCache, type ExecutedTrial } from '../batch/execute-trial.js';
+import { planGrading } from '../grading/grade-run.js';
 import { loadTemplate } from '../swebench/prompt.js';
 import { parseTaskRecord, type SwebenchTask } from '../swebench/task.js';
-import { prepareTrial, runTrial, trialSpec } from '../swebench/trial.js';
 
 export const DEMO_SCRIPT = join(packageRoot, 'traces', 'scripts', 'demo.yaml');
 
@@ -28,7 +27,8 @@ export interface DemoResult {
   instance: Instance;
   /** The instance's SWE-bench record the trial ran. */
   task: SwebenchTask;
-  outcome: RunOutcome;
+  /** The trial with its grading. */
+  outcome: ExecutedTrial;
   patch: string | null;
   reportPath: string;
   toolResources: string;
@@ -47,11 +47,10 @@ export async function runDemo(opts: { db: Db; dataDir: string; signal: AbortSign
   log(`scripted Messages API on ${api.url} (${DEMO_SCRIPT})`);
   try {
     const { uid, gid } = userInfo();
-    const fix = await fixImage(instance.image, { uid, gid, log, signal: opts.signal });
-    const trial = await prepareTrial({ task, fix, template: loadTemplate(), dataDir, log });
     const sampleIntervalMs = 100;
-    const spec = trialSpec(trial, loadProfile('default'), { shareMode: 'host', sampleIntervalMs });
-    const outcome = await runTrial({ db, dataDir, trial, spec, sampleIntervalMs, signal: opts.signal, log });
+    const grading = { evalProfile: loadProfile('eval'), sampleIntervalMs };
+    const ctx = { db, dataDir, template: loadTemplate(), launch: { shareMode: 'host' as const, sampleIntervalMs }, grading, uid, gid, signal: opts.signal, log };
+    const outcome = await executeTrial(ctx, { task, image: instance.image, profile: loadProfile('default'), fix: fixCache(ctx), grading: planGrading(task, {}), log });
 
     const patchFile = join(outcome.runDir, 'patch.diff');
     const toolResources = findQuery('tool-resources');

@@ -1,5 +1,5 @@
 // The README's first command, as the rootless user: `agentpod demo` end to end (the realistic instance image,
-// permission fix, the real agent against the built-in script, patch, samples, trace, report).
+// permission fix, the real agent against the built-in script, patch, verdict, samples, trace, report).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,6 +17,8 @@ describe('agentpod demo', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stdout)).toMatch(/^-        yield prev\[:prev\.index\(no_pad\)\]$/m);
     expect(String(r.stdout)).toMatch(/^\+            yield prev\[:len\(seq\) % n\]$/m);
+    // Graded as the harness grades it, in a fresh container of the instance's own image.
+    expect(String(r.stdout)).toMatch(new RegExp(`^verdict: resolved \\(FULL: FAIL_TO_PASS ${instance.failToPass.length}/${instance.failToPass.length}, PASS_TO_PASS ${instance.passToPass.length}/${instance.passToPass.length} pass\\)$`, 'm'));
 
     const db = new Database(join(dataDir, 'agentpod.db'), { readonly: true });
     try {
@@ -33,6 +35,8 @@ describe('agentpod demo', () => {
       const calls = db.prepare('SELECT tool_name, command FROM tool_calls WHERE session_id = ? ORDER BY start_ms').all(run.session_id);
       expect(calls.map((c) => (c as { tool_name: string }).tool_name)).toEqual(['Bash', 'Read', 'Edit', 'Bash']);
       expect(existsSync(join(String(run.run_dir), 'report.html'))).toBe(true);
+      expect(run).toMatchObject({ eval_status: 'resolved', resolution: 'FULL' });
+      expect(readFileSync(join(String(run.run_dir), 'report.html'), 'utf8')).toContain('<strong>resolved</strong>');
 
       const q = await agentpod(['query', 'tool-resources', '--data-dir', dataDir, '--run', String(run.id), '--json']);
       expect(q.exitCode, String(q.stderr)).toBe(0);
