@@ -36,6 +36,7 @@ const BENCHES: RegisteredBench[] = [
   { name: 'import', about: 'import agentcgroup of 207 synthetic attempts vs ingesting their traces alone; a second import', load: fromModule('./import.js', 'runImportBench') },
   { name: 'queries', about: 'p50 latency of the built-in queries on 1M messages and 10M samples', load: fromModule('./queries.js', 'runQueryBench') },
   { name: 'grading', about: 'grade --log throughput (logs/s) vs reading+splitting the same logs; the CLI per log vs agentpod --version', load: fromModule('./grading.js', 'runGradingBench') },
+  { name: 'grading-eval', about: 'agentpod grade of a trial (eval container) vs raw podman run --rm of the same driver', load: fromModule('./grading-eval.js', 'runGradingEvalBench') },
 ];
 
 interface BenchResult {
