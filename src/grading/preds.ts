@@ -31,8 +31,8 @@ interface TrialRow {
 }
 
 /** Only one of several values is allowed, or the one asked for. */
-function choose<T>(values: T[], asked: T | undefined, what: string, flag: string): T {
-  const distinct = [...new Set(values)];
+function choose<T extends string | number>(values: T[], asked: T | undefined, what: string, flag: string): T {
+  const distinct = [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (asked !== undefined) {
     if (!distinct.includes(asked)) throw new ConfigError(`${flag} ${asked}: the batch has ${what} ${distinct.join(', ')}`);
     return asked;
