@@ -57,13 +57,10 @@ interface RunFacts {
   base_commit: string | null;
 }
 
-/** Shown for an evaluation: the status in words. */
-export type GradeOutcome = EvaluationRow;
-
 const TIMEOUT_NOTE = (ms: number) => `\n\nTimeout error: ${Math.round(ms / 1000)} seconds exceeded.`;
 
 /** Grades the run; resolves with its evaluations row, or null when the grading was interrupted (no row). */
-export async function gradeRun(req: GradeRequest): Promise<GradeOutcome | null> {
+export async function gradeRun(req: GradeRequest): Promise<EvaluationRow | null> {
   const { db, runId, plan, options } = req;
   const run = db.prepare('SELECT run_dir, status, source_image, base_commit FROM runs WHERE id = ?').get(runId) as RunFacts | undefined;
   if (!run) throw new UserError(`no run ${runId} in the database`, 2);
@@ -93,7 +90,7 @@ export async function gradeRun(req: GradeRequest): Promise<GradeOutcome | null> 
     eval_dir: evalDir,
     started_at: started,
   };
-  const finish = (status: EvalStatus, message: string, fields: Partial<EvaluationRow> = {}): GradeOutcome => {
+  const finish = (status: EvalStatus, message: string, fields: Partial<EvaluationRow> = {}): EvaluationRow => {
     const finishedAt = Date.now();
     const row = insertEvaluation(db, { ...base, ...fields, status, message, finished_at: finishedAt, duration_ms: finishedAt - started });
     publishLatest(join(run.run_dir, 'eval'), evalDir);
@@ -106,7 +103,12 @@ export async function gradeRun(req: GradeRequest): Promise<GradeOutcome | null> 
   if (patchBytes === 0) return finish('empty_patch', 'the run left no patch: nothing to test (counted unresolved)', { patch_bytes: 0 });
   copyFileSync(patchFile, join(evalDir, EVAL_FILES.modelPatch));
 
-  const image = await inspectImage(run.source_image).catch(() => undefined);
+  let image;
+  try {
+    image = await inspectImage(run.source_image);
+  } catch (e) {
+    return finish('error', `cannot inspect the source image ${run.source_image}: ${(e as Error).message}`, { patch_bytes: patchBytes });
+  }
   if (!image) return finish('error', `the source image ${run.source_image} is gone (podman image inspect finds no such image)`, { patch_bytes: patchBytes });
   const testPatch = plan.task.testPatch;
   const baseCommit = plan.task.baseCommit ?? run.base_commit;

@@ -34,14 +34,14 @@ function giveToTestUser(dir: string): void {
 type RecordShape = 'swebench' | 'swerebench';
 
 /** A finished trial of the instance whose agent left `patch`: its row, its folder with patch.diff and task.json. */
-function trialWithPatch(name: string, patch: string, shape: RecordShape = 'swebench'): string {
+function trialWithPatch(name: string, patch: string, shape: RecordShape = 'swebench', sourceImage = instance.image): string {
   const runId = `grade-${suffix}-${name}`;
   const runDir = join(dataDir, 'runs', runId);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'patch.diff'), patch);
   writeFileSync(join(runDir, 'task.json'), JSON.stringify(parseTaskRecord(instance.records[shape], shape)));
   const db = openDb(join(dataDir, 'agentpod.db'));
-  insertRun(db, { id: runId, run_dir: runDir, image: instance.image, source_image: instance.image, instance_id: instance.instanceId, base_commit: instance.baseCommit, patch_bytes: Buffer.byteLength(patch) });
+  insertRun(db, { id: runId, run_dir: runDir, image: instance.image, source_image: sourceImage, instance_id: instance.instanceId, base_commit: instance.baseCommit, patch_bytes: Buffer.byteLength(patch) });
   db.close();
   giveToTestUser(dataDir);
   return runId;
@@ -106,6 +106,12 @@ describe('grading a run on the realistic instance', () => {
     for (const t of instance.patches.breaksPassToPass.fails) expect(b.message).toContain(t);
     expect(JSON.parse(b.tests_status!).PASS_TO_PASS.failure).toEqual(instance.patches.breaksPassToPass.fails);
     expect(rows[2].evaluation).toMatchObject({ status: 'unresolved', resolution: 'PARTIAL' });
+  });
+
+  it('a source image that is gone is an error with its reason, and no container', async () => {
+    const gone = `localhost/agentpod-test-${suffix}/gone:1`;
+    const { rows } = await grade([trialWithPatch('gone', instance.patches.gold, 'swebench', gone)]);
+    expect(rows[0].evaluation).toMatchObject({ status: 'error', message: `the source image ${gone} is gone (podman image inspect finds no such image)`, container_name: null });
   });
 
   it('a patch no fallback applies is patch_failed, with the apply log kept and no tests run', async () => {
