@@ -52,6 +52,8 @@ export interface TrialInput {
 }
 
 export interface ExecutedTrial extends TrialOutcome {
+  /** The fixed image the trial ran on. */
+  fix: FixResult;
   /** The grading's row; null when not graded (--no-grade, no record, interrupted, or the grading failed). */
   evaluation: EvaluationRow | null;
   /** Why grading failed to produce a row, when it did. */
@@ -74,7 +76,7 @@ export async function executeTrial(ctx: TrialContext, input: TrialInput): Promis
     log: input.log,
   });
   const graded = outcome.status === 'interrupted' ? { evaluation: null, gradingError: null } : await gradeTrial(ctx, outcome.runId, input.grading, input.log);
-  return { ...outcome, ...graded };
+  return { ...outcome, fix, ...graded };
 }
 
 /** Grades a finished run when grading is on and possible; a grading that fails is said, never fatal to the trial. */

@@ -188,7 +188,7 @@ describe('agentpod swebench', () => {
     const ungradable = await agentpod(['swebench', '--data-dir', dataDir, '--task', tasks, '--json'], { env: api.env });
     expect(ungradable.exitCode).toBe(2);
     expect(String(ungradable.stderr).trim()).toBe(
-      'agentpod: cannot grade: calc__calc-1: the task record has no eval_script and no install_config.test_cmd: give the test command with --test-cmd (or run without grading: --no-grade)',
+      'agentpod: cannot grade: task calc__calc-1 names no log_parser (nor install_config.log_parser) nor a repo: give --log-parser NAME (e.g. parse_log_pytest) (or run without grading: --no-grade)',
     );
     const empty = await agentpod(['swebench', '--data-dir', dataDir, '--task', tasks, '--no-grade', '--json'], { env: api.env });
     expect(empty.exitCode).toBe(2);
