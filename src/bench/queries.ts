@@ -19,7 +19,7 @@ const PROFILES = 4;
 /** `WITH RECURSIVE` counting 0..n-1 as `seq(n)`. */
 const seq = (n: number) => `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ${n - 1})`;
 
-function generate(db: Db, runs: number): void {
+export function generate(db: Db, runs: number): void {
   db.pragma('foreign_keys = OFF'); // every run_id is generated from the runs table itself
   db.transaction(() => {
     db.prepare(`INSERT INTO batches (id, name, status, created_at) VALUES ('bench', 'bench', 'done', 0)`).run();
