@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Machine setup for agentpod's demo and tests on Debian/Ubuntu, as root: podman, uidmap, runc, git,
-# python3 (and chromium for the report test unless --no-chromium), and an unprivileged user with
+# python3, debootstrap (the bench's real-size images; chromium for the report test unless --no-chromium), and an unprivileged user with
 # subuid/subgid ranges for rootless podman ($AGENTPOD_TEST_USER, default "agentpod").
 # Idempotent: installs only what is missing and says what it did.
 set -euo pipefail
@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-packages=(podman uidmap runc git python3)
+packages=(podman uidmap runc git python3 debootstrap)
 [ "$with_chromium" = 1 ] && packages+=(chromium)
 missing=()
 for pkg in "${packages[@]}"; do
