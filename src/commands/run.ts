@@ -74,9 +74,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
       else process.stdout.write(`${formatCommand(argv)}${spec.promptDelivery === 'stdin' ? ` < PROMPT_FILE  # ${Buffer.byteLength(prompt)}-byte prompt on stdin` : ''}\n`);
       return;
     }
+    // The image check is a podman process: it runs while this one loads the run modules. The database is opened
+    // after it, so a missing image leaves the data dir as it was.
+    const imageReady = args.image ? ensureImage(args.image, (line) => process.stderr.write(`${line}\n`)) : ensureBaseImage();
+    imageReady.catch(() => {}); // awaited below; its error is the one to report
     const { executeRun } = await import('../run/execute.js');
-    if (args.image) await ensureImage(args.image, (line) => process.stderr.write(`${line}\n`));
-    else await ensureBaseImage();
+    await imageReady;
     const db = await openStore(args);
     const controller = abortOnSignals();
     const outcome = await executeRun({
