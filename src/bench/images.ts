@@ -4,7 +4,7 @@
 // (native overlay where `npm run setup` configured it) and into a separate vfs store of the same user
 // (CONTAINERS_STORAGE_CONF pointing at its own graphroot and runroot, so the overlay store is not touched).
 // For each: the permission fix (`agentpod images fix`), the first keep-id launch of the fixed image and warm
-// launches after it (`podman run --rm --userns=keep-id IMAGE true`). The images are removed afterwards.
+// launches after it (`podman run --rm --network=none --userns=keep-id IMAGE true`). The images are removed afterwards.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -71,14 +71,14 @@ async function storeFigures(user: BenchUser, store: Store, tarball: string, tag:
   const fixed = fixedImageName(tag, user.uid, user.gid);
   try {
     const fix = lastJson<{ seconds: number }>(mustSucceed('agentpod images fix', await runAsBenchUser(user, 'nice', ['-n', '10', process.execPath, CLI, 'images', 'fix', tag, '--json'], store.env, { timeout: 1_800_000 })));
-    const launch = async () => mustSucceed('podman run', await podman(['run', '--rm', '--userns=keep-id', fixed, 'true']));
+    const launch = async () => mustSucceed('podman run', await podman(['run', '--rm', '--network=none', '--userns=keep-id', fixed, 'true']));
     const firstMs = await timeMs(launch);
     const warm: number[] = [];
     for (let i = 0; i < warmRuns; i++) warm.push(await timeMs(launch));
     const label = `${sizeText} on ${store.name}`;
     return [
       { name: `images: permission fix, ${label}`, value: fix.seconds, unit: 's', note: 'agentpod images fix (chown -R /testbed in a temp container + podman commit), cold' },
-      { name: `images: first keep-id launch, ${label}`, value: firstMs / 1000, unit: 's', note: 'podman run --rm --userns=keep-id FIXED true, right after the fix' },
+      { name: `images: first keep-id launch, ${label}`, value: firstMs / 1000, unit: 's', note: 'podman run --rm --network=none --userns=keep-id FIXED true, right after the fix' },
       { name: `images: warm keep-id launch, ${label}`, value: median(warm) / 1000, unit: 's', note: `median of ${warmRuns} more of the same` },
     ];
   } finally {
@@ -110,7 +110,12 @@ export const runImagesBench: Bench = async ({ quick }) => {
       const files = Number(execFileSync('bash', ['-c', `tar -tf ${tarball} | wc -l`], { encoding: 'utf8' }).trim());
       const sizeText = `${gb} GB / ${Math.round(files / 1000)}k files`;
       const tag = `localhost/agentpod-bench-images/${gb}g-${randomBytes(3).toString('hex')}:1`;
-      for (const store of stores) figures.push(...(await storeFigures(user, store, tarball, tag, sizeText, store.name === 'vfs' ? 2 : 3)));
+      for (const store of stores) {
+        const measured = await storeFigures(user, store, tarball, tag, sizeText, store.name === 'vfs' ? 2 : 3);
+        // As they come: a run cut short (the 4 GB vfs part takes long on a busy machine) still shows these.
+        for (const f of measured) process.stderr.write(`bench images: ${f.name}: ${f.value === null ? 'n/a' : f.value.toFixed(2)} ${f.unit}${f.note ? ` (${f.note})` : ''}\n`);
+        figures.push(...measured);
+      }
       rmSync(tarball, { force: true });
     }
     return figures;

@@ -12,7 +12,8 @@ import { startMockApi } from '../mockapi/server.js';
 import { packageRoot } from '../package-root.js';
 import { claudeProjectDirName } from '../paths.js';
 import type { Bench, BenchFigure } from './figures.js';
-import { alternate, elapsedMs, median, ratio } from './stats.js';
+import { alternate, elapsedMs, median, ratio, timeMs } from './stats.js';
+import { BASE_IMAGE } from '../podman/image.js';
 
 /** The same two turns the run integration test plays. */
 const SCRIPT_FILE = join(packageRoot, 'traces', 'scripts', 'hello-file.yaml');
@@ -94,6 +95,38 @@ const LAUNCH_PATH_NOTE =
   'the run\'s rows, folder and stored figures, the sampler\'s podman inspect until the container runs, and after the exit ' +
   'podman inspect (exit code, OOMKilled) before the removal; the leftover sweep, host snapshot and trace watch run alongside';
 
+/**
+ * What the steps on agentpod's path cost on their own (median of 5 each), so the overhead can be read: the CLI
+ * up to the podman argv (node start, modules, profile, spec: `run --dry-run`), the image check, and the
+ * inspect and removal of an exited container (the raw side's --rm removes too, inside podman run).
+ */
+async function pathCostFigures(user: BenchUser, podmanBin: string, env: Record<string, string>, workdir: string, prompt: string): Promise<BenchFigure[]> {
+  const times = async (fn: () => Promise<unknown>) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 5; i++) ms.push(await timeMs(fn));
+    return Math.round(median(ms));
+  };
+  const podman = (args: string[]) => runAsBenchUser(user, podmanBin, args, env);
+  const dryRun = await times(async () => mustSucceed('agentpod run --dry-run', await runAsBenchUser(user, process.execPath, [CLI, 'run', '--dry-run', '--json', '--workdir', workdir, prompt], env)));
+  const bareNode = await times(() => runAsBenchUser(user, process.execPath, ['-e', '0'], env));
+  const exists = await times(async () => mustSucceed('podman image exists', await podman(['image', 'exists', BASE_IMAGE])));
+  let inspectMs = 0;
+  let rmMs = 0;
+  for (let i = 0; i < 5; i++) {
+    const name = `agentpod-bench-exited-${randomUUID().slice(0, 8)}`;
+    mustSucceed('podman run', await podman(['run', '--name', name, BASE_IMAGE, '/bin/true']));
+    inspectMs += await timeMs(async () => mustSucceed('podman container inspect', await podman(['container', 'inspect', name])));
+    rmMs += await timeMs(async () => mustSucceed('podman rm', await podman(['rm', '-f', '--ignore', '-t', '0', name])));
+  }
+  const step = (name: string, value: number, note: string): BenchFigure => ({ name: `launch path: ${name}`, value, unit: 'ms', note });
+  return [
+    step('agentpod run --dry-run (node start, modules, profile, spec)', dryRun, `median of 5; bare node -e 0: ${bareNode} ms`),
+    step('podman image exists (the image check, overlapped with module loading)', exists, 'median of 5'),
+    step('podman container inspect of the exited container', Math.round(inspectMs / 5), 'mean of 5; on agentpod\'s path after the exit (exit code, OOMKilled)'),
+    step('podman rm of the exited container', Math.round(rmMs / 5), 'mean of 5; the raw side removes too (--rm), inside its podman run'),
+  ];
+}
+
 export const runLaunchBench: Bench = async ({ quick }) => {
   const runs = quick ? 3 : 7;
   const user = benchUser();
@@ -127,7 +160,7 @@ export const runLaunchBench: Bench = async ({ quick }) => {
       goal: 'ratio <= 1.07 (<= 100 ms)',
       note: `median of ${runs} alternated runs each; overhead ${Math.round(value - baseline)} ms. ${LAUNCH_PATH_NOTE}`,
     };
-    return [figure];
+    return [figure, ...(await pathCostFigures(user, podmanBin, env, workdir, prompt))];
   } finally {
     await api.close();
     rmSync(dataDir, { recursive: true, force: true });
