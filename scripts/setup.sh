@@ -24,7 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-# debootstrap and zstd build the instance image's rootfs and its tarball.
+# debootstrap and zstd build the instance image's rootfs and its tarball (debootstrap also the bench's real-size images).
 packages=(podman uidmap runc git python3 debootstrap zstd)
 [ "$with_chromium" = 1 ] && packages+=(chromium)
 missing=()

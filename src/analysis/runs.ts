@@ -3,21 +3,23 @@ import type { Db } from '../db/open.js';
 import { runCondition, type RunFilter } from './filter.js';
 import type { Row } from './output.js';
 import type { Query } from './query.js';
+import { refreshToolCallGroups } from './stored.js';
 
 export function runsRows(db: Db, filter: RunFilter): Row[] {
+  refreshToolCallGroups(db, filter);
   const where = runCondition(filter, 'r');
-  // Tokens and tool calls come from the ingested trace (subagents included); NULL when the trace is not in
-  // the database, so a missing trace never reads as zero.
+  // Tokens and tool calls come from the ingested trace (subagents included; summed from the stored per-session
+  // figures); NULL when the trace is not in the database, so a missing trace never reads as zero.
   return db
     .prepare(
       `WITH sel AS (SELECT * FROM runs r WHERE ${where.sql}),
        tokens AS (
          SELECT session_id, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
                 SUM(cache_creation_input_tokens) AS cache_creation_input_tokens, SUM(cache_read_input_tokens) AS cache_read_input_tokens
-         FROM responses WHERE is_synthetic = 0 AND session_id IN (SELECT session_id FROM sel) GROUP BY session_id),
+         FROM session_model_tokens WHERE session_id IN (SELECT session_id FROM sel) GROUP BY session_id),
        calls AS (
-         SELECT session_id, COUNT(*) AS tool_calls FROM tool_uses
-         WHERE canonical = 1 AND session_id IN (SELECT session_id FROM sel) GROUP BY session_id)
+         SELECT session_id, SUM(calls) AS tool_calls FROM tool_call_groups
+         WHERE session_id IN (SELECT session_id FROM sel) GROUP BY session_id)
        SELECT r.id AS run_id, r.started_at, r.status, r.origin, r.profile, r.memory_limit_bytes, r.cpus, r.limits_enforced,
               r.duration_ms, r.peak_memory_bytes, r.cpu_seconds,
               CASE WHEN r.oom_killed = 1 OR r.oom_kill_events > 0 THEN 1

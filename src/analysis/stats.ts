@@ -5,7 +5,7 @@
 // It always returns one of the observed values (a peak memory that was actually measured), and the median
 // of an even count is the lower of the two middle values.
 
-export function nearestRank(sorted: readonly number[], p: number): number {
+export function nearestRank(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) throw new Error('nearestRank of no values');
   const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length);
   return sorted[Math.max(1, rank) - 1];
@@ -30,8 +30,9 @@ export interface Spread {
   max: number | null;
 }
 
-export function spread(values: Iterable<number | null | undefined>): Spread {
-  const s = sortedValues(values);
+export function spread(values: Iterable<number | null | undefined> | Float64Array): Spread {
+  // A Float64Array comes sorted, without NULLs (analysis/groups.ts mergedValues).
+  const s = values instanceof Float64Array ? values : sortedValues(values);
   if (!s.length) return { p50: null, p95: null, max: null };
   return { p50: nearestRank(s, 50), p95: nearestRank(s, 95), max: s[s.length - 1] };
 }

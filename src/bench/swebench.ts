@@ -53,7 +53,7 @@ async function warmLaunchFigure(user: BenchUser, runs: number, tag: string): Pro
     const value = median(agentpodMs);
     const baseline = median(rawMs);
     return {
-      name: 'swebench: warm launch (fixed image cached) vs raw podman run of the fixed image',
+      name: 'swebench: warm launch (fixed image cached) vs raw podman run --rm of the fixed image',
       value: Math.round(value),
       unit: 'ms',
       baseline: Math.round(baseline),

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { ConfigError } from '../errors.js';
+import { assertImageReference } from '../podman/image-ref.js';
 import type { Profile } from '../profiles.js';
 import type { PromptTemplate } from '../swebench/prompt.js';
 import type { SwebenchTask } from '../swebench/task.js';
@@ -31,6 +32,7 @@ export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
     if (reexecCode !== undefined) process.exit(reexecCode);
     if (args.task === undefined && args.image === undefined) throw new ConfigError('name the instance: --task FILE [--instance ID], or --image IMAGE');
     if (args.instance !== undefined && args.task === undefined) throw new ConfigError('--instance needs --task FILE');
+    if (args.image !== undefined) assertImageReference(args.image, '--image');
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const { pickTask, readTasksFile } = await import('../swebench/task.js');
     const { loadTemplate } = await import('../swebench/prompt.js');

@@ -4,6 +4,7 @@ import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFile
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { storeRunFigures } from '../analysis/stored.js';
 import type { Db } from '../db/open.js';
 import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
@@ -76,6 +77,15 @@ export async function readAgentResult(streamFile: string): Promise<AgentResultLi
 
 function lastLines(text: string, n = 5): string {
   return text.trim().split('\n').slice(-n).join('\n');
+}
+
+/** The run's tool-call figures, stored now so the first query finds them current (a failure loses nothing: queries recompute). */
+function storeFiguresOf(db: Db, runId: string, log: (line: string) => void): void {
+  try {
+    storeRunFigures(db, runId);
+  } catch (e) {
+    log(`run ${runId}: could not store its tool-call figures (queries will compute them): ${(e as Error).message}`);
+  }
 }
 
 let sweeping: Promise<void> | null = null;
@@ -225,6 +235,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     error,
   };
   finishRunRow(db, spec.runId, end);
+  storeFiguresOf(db, spec.runId, log);
   const outcome: RunOutcome = {
     runId: spec.runId,
     status: end.status,

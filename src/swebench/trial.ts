@@ -6,6 +6,7 @@ import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../profiles.js';
 import { executeRun, type RunOutcome } from '../run/execute.js';
+import { assertPromptCarriable } from '../run/prompt-check.js';
 import { buildLaunchSpec } from '../run/resolve.js';
 import type { LaunchSpec, ShareMode } from '../run/spec.js';
 import { TESTBED, trialEnv } from './env.js';
@@ -58,6 +59,7 @@ export async function prepareTrial(input: { task: SwebenchTask | null; fix: FixR
   const problem = chooseProblemStatement(await readImageIssue(fix, input.dataDir), task, fix.sourceImage);
   const instanceId = task?.instanceId ?? imageBaseName(fix.sourceImage);
   const prompt = renderPrompt(input.template, promptValues(task, problem.text, instanceId, fix.sourceImage, baseCommit));
+  assertPromptCarriable(prompt, `${instanceId}: the prompt`);
   return { instanceId, task, fix, baseCommit, prompt, problemFrom: problem.from };
 }
 

@@ -6,6 +6,7 @@ import { SWEBENCH_MIGRATIONS } from './swebench.js';
 import { SAMPLES_MIGRATIONS } from './samples.js';
 import { GRADING_MIGRATIONS } from './grading.js';
 import { IMPORTERS_MIGRATIONS } from './importers.js';
+import { ANALYSIS_MIGRATIONS } from './analysis.js';
 
 export const ALL_MIGRATIONS: Migration[] = [
   ...RUNS_MIGRATIONS,
@@ -14,4 +15,5 @@ export const ALL_MIGRATIONS: Migration[] = [
   ...SAMPLES_MIGRATIONS,
   ...GRADING_MIGRATIONS,
   ...IMPORTERS_MIGRATIONS,
+  ...ANALYSIS_MIGRATIONS,
 ];
