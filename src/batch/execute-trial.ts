@@ -2,6 +2,7 @@
 // (once per image and process), the prompt prepared, the agent run with its patch captured.
 import type { Db } from '../db/open.js';
 import type { Profile } from '../profiles.js';
+import type { LaunchSpec } from '../run/spec.js';
 import { fixImage, type FixResult } from '../swebench/fix.js';
 import type { PromptTemplate } from '../swebench/prompt.js';
 import type { SwebenchTask } from '../swebench/task.js';
@@ -18,6 +19,8 @@ export interface TrialContext {
   gid: number;
   signal: AbortSignal;
   log: (line: string) => void;
+  /** The command podman's client runs under, per trial (the Slurm engine: a step with the profile's limits). */
+  clientPrefix?: (spec: LaunchSpec) => string[];
 }
 
 /** One permission fix per image for the whole batch pass; a failed fix fails its trials, without retrying. */
@@ -47,7 +50,8 @@ export interface TrialInput {
 export async function executeTrial(ctx: TrialContext, input: TrialInput): Promise<TrialOutcome> {
   const fix = await input.fix(input.image);
   const trial = await prepareTrial({ task: input.task, fix, template: ctx.template, dataDir: ctx.dataDir, log: ctx.log });
-  const spec = trialSpec(trial, input.profile, ctx.launch, ctx.batchId);
+  const base = trialSpec(trial, input.profile, ctx.launch, ctx.batchId);
+  const spec = ctx.clientPrefix ? { ...base, clientPrefix: ctx.clientPrefix(base) } : base;
   return runTrial({
     db: ctx.db,
     dataDir: ctx.dataDir,

@@ -102,5 +102,6 @@ export function buildLaunchSpec(input: LaunchInput): LaunchSpec {
     extraMounts: input.extraMounts ?? [],
     promptDelivery: input.promptBytes > MAX_ARGV_PROMPT_BYTES ? 'stdin' : 'argv',
     stopGraceSeconds: input.stopGraceSeconds ?? 10,
+    clientPrefix: [],
   };
 }

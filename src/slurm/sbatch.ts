@@ -1,0 +1,213 @@
+// The sbatch and srun command lines and the batch scripts: pure functions of the submission manifest, so every
+// option is unit-tested without Slurm (docs/slurm.md explains each choice).
+import { formatCommand } from '../podman/argv.js';
+import type { Profile } from '../profiles.js';
+import { ConfigError } from '../errors.js';
+import { logsDir, type ArraySpec, type ManifestTrial, type SubmissionManifest, type TaskResources } from './manifest.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Memory a task needs besides the container: agentpod's node process (sampler, live trace ingest, SQLite), the
+ * permission fix (a root helper container and `podman commit`) and the patch capture (`podman mount`, git), podman's
+ * client and conmon. Measured on the 2-core test machine: the batch step's peak (memory.max_usage_in_bytes) over
+ * a trial of the test image was 212 MiB with a fix and 176 MiB without (docs/slurm.md); twice that, rounded.
+ */
+export const RUNNER_ALLOWANCE_MIB = 512;
+
+/** --time beyond the profile's timeout: an image pull and a permission fix can take minutes before the agent starts. */
+export const TIME_MARGIN_MINUTES = 20;
+
+/** The merge job's own request: one shard at a time, so little memory; an hour covers ~100k shards (bench: merge). */
+export const MERGE_JOB = { memMiB: 1024, cpus: 1, timeMinutes: 60 };
+
+export function taskResources(p: Profile, allowanceMiB = RUNNER_ALLOWANCE_MIB): TaskResources {
+  // Rounded down: the step never gets more than the profile asks (Slurm counts whole MiB).
+  const stepMemMiB = p.memoryBytes === null ? null : Math.max(1, Math.floor(p.memoryBytes / MiB));
+  return {
+    profile: p.name,
+    jobMemMiB: stepMemMiB === null ? null : stepMemMiB + allowanceMiB,
+    stepMemMiB,
+    cpusPerTask: p.cpus === null ? null : Math.max(1, Math.ceil(p.cpus - 1e-9)),
+    cpusRequested: p.cpus,
+    timeMinutes: p.timeoutMs === null ? null : Math.ceil(p.timeoutMs / 60_000) + TIME_MARGIN_MINUTES,
+  };
+}
+
+/** Sorted, deduplicated indices as Slurm's compact list: 0-3,5,7-9. */
+export function formatIndexList(indices: number[]): string {
+  const sorted = [...new Set(indices)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** The inverse of formatIndexList (also Slurm's own "1-3,7" and a trailing "%M" throttle). */
+export function parseIndexList(text: string): number[] {
+  const list = text.replace(/%\d+$/, '');
+  if (list === '') return [];
+  return list.split(',').flatMap((part) => {
+    const m = /^(\d+)(?:-(\d+))?(?::(\d+))?$/.exec(part.trim());
+    if (!m) throw new Error(`not an array index list: ${text}`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    const step = m[3] === undefined ? 1 : Number(m[3]);
+    return Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, k) => from + k * step);
+  });
+}
+
+/**
+ * Trials in submission order: profile by profile (one array each), and within a profile the batch matrix's
+ * order (one instance's trials together, so its permission fix is reused). Indices are positions in that order.
+ */
+export function orderTrials(matrixOrder: { instanceId: string; profile: string; trialIndex: number }[], profiles: string[]): ManifestTrial[] {
+  return profiles.flatMap((p) => matrixOrder.filter((t) => t.profile === p)).map((t, index) => ({ ...t, index }));
+}
+
+/**
+ * The arrays that run `indices` (trial indices to submit): one per profile and per block of MaxArraySize
+ * indices, since an array task id must stay below MaxArraySize. Task id = index - offset.
+ */
+export function planArrays(trials: ManifestTrial[], indices: number[], maxArraySize: number): Omit<ArraySpec, 'script' | 'jobId'>[] {
+  if (!Number.isInteger(maxArraySize) || maxArraySize < 1) throw new Error(`MaxArraySize must be >= 1, got ${maxArraySize}`);
+  const arrays = new Map<string, Omit<ArraySpec, 'script' | 'jobId'>>();
+  for (const index of [...new Set(indices)].sort((a, b) => a - b)) {
+    const trial = trials[index];
+    if (!trial) throw new Error(`no trial ${index}`);
+    const offset = Math.floor(index / maxArraySize) * maxArraySize;
+    const key = `${trial.profile}\0${offset}`;
+    const array = arrays.get(key) ?? { profile: trial.profile, offset, indices: [] };
+    array.indices.push(index);
+    arrays.set(key, array);
+  }
+  return [...arrays.values()];
+}
+
+/** Names Slurm and shells take as they are: a path with blanks, quotes or % (sbatch's filename pattern) is refused. */
+const PLAIN = /^[\w@+=:,./-]+$/;
+
+export function checkPlain(value: string, what: string): string {
+  if (!PLAIN.test(value)) throw new ConfigError(`${what} ${JSON.stringify(value)}: use letters, digits and @+=:,./_- only (no blanks, quotes or %): sbatch reads it in #SBATCH lines and file patterns`);
+  return value;
+}
+
+const resourcesOf = (m: SubmissionManifest, profile: string): TaskResources => {
+  const r = m.resources.find((x) => x.profile === profile);
+  if (!r) throw new Error(`manifest has no resources for profile ${profile}`);
+  return r;
+};
+
+const safeName = (s: string) => s.replace(/[^\w.-]/g, '_');
+
+export const arrayJobName = (m: SubmissionManifest, profile: string) => `agentpod-${safeName(m.batch.id)}-${safeName(profile)}`;
+
+function commonOptions(m: SubmissionManifest): string[] {
+  return [
+    ...(m.sbatch.partition ? [`--partition=${m.sbatch.partition}`] : []),
+    ...(m.sbatch.account ? [`--account=${m.sbatch.account}`] : []),
+    // Only SLURM_* variables: the job's environment is stored on the controller's disk, so nothing of the
+    // submitting shell (tokens, keys) goes there. The task sets its environment from the manifest.
+    '--export=NIL',
+  ];
+}
+
+/** The options of one array's sbatch (also written as #SBATCH lines into its script, so `sbatch SCRIPT` by hand is the same). */
+export function arrayOptions(m: SubmissionManifest, a: Omit<ArraySpec, 'script' | 'jobId'>): string[] {
+  const r = resourcesOf(m, a.profile);
+  const throttle = m.sbatch.maxRunning ? `%${m.sbatch.maxRunning}` : '';
+  return [
+    `--job-name=${arrayJobName(m, a.profile)}`,
+    `--array=${formatIndexList(a.indices.map((i) => i - a.offset))}${throttle}`,
+    '--nodes=1',
+    '--ntasks=1',
+    ...(r.cpusPerTask === null ? [] : [`--cpus-per-task=${r.cpusPerTask}`]),
+    ...(r.jobMemMiB === null ? [] : [`--mem=${r.jobMemMiB}M`]),
+    ...(r.timeMinutes === null ? [] : [`--time=${r.timeMinutes}`]),
+    `--output=${logsDir(m.batchDir, m.submission)}/%A_%a.out`,
+    ...commonOptions(m),
+    ...m.sbatch.extraArgs,
+  ];
+}
+
+export function mergeOptions(m: SubmissionManifest, arrayJobIds: string[]): string[] {
+  return [
+    `--job-name=agentpod-${safeName(m.batch.id)}-merge`,
+    // afterany: the merge runs whatever the arrays' outcome, and records the tasks that died.
+    ...(arrayJobIds.length ? [`--dependency=afterany:${arrayJobIds.join(':')}`] : []),
+    '--nodes=1',
+    '--ntasks=1',
+    `--cpus-per-task=${MERGE_JOB.cpus}`,
+    `--mem=${MERGE_JOB.memMiB}M`,
+    `--time=${MERGE_JOB.timeMinutes}`,
+    `--output=${logsDir(m.batchDir, m.submission)}/merge-%j.out`,
+    ...commonOptions(m),
+    ...m.sbatch.extraArgs.filter((arg) => !/^--(time|mem|cpus-per-task|array)(=|$)/.test(arg)),
+  ];
+}
+
+/** `sbatch --parsable OPTIONS SCRIPT`: --parsable prints "jobid[;cluster]". */
+export const sbatchArgv = (options: string[], script: string) => ['sbatch', '--parsable', ...options, script];
+
+const agentpodCommand = (m: SubmissionManifest, args: string[]) => formatCommand([m.agentpod.node, m.agentpod.cli, ...args]);
+
+function header(m: SubmissionManifest, what: string, options: string[]): string[] {
+  return [
+    '#!/bin/bash',
+    `# agentpod ${m.agentpod.version}: batch ${m.batch.id}, submission ${m.submission}: ${what}`,
+    '# Written by `agentpod batch --slurm`, which submitted it with these options; `sbatch THIS_FILE` resubmits it as it is.',
+    ...options.map((o) => `#SBATCH ${o}`),
+  ];
+}
+
+/** The script of one array: each task runs the trial at index offset + SLURM_ARRAY_TASK_ID. */
+export function arrayScript(m: SubmissionManifest, a: Omit<ArraySpec, 'script' | 'jobId'>, manifestFile: string): string {
+  const task = ['slurm-task', '--manifest', manifestFile, '--offset', String(a.offset)];
+  return `${[
+    ...header(m, `profile ${a.profile}, one trial per array task (agentpod slurm-task --help)`, arrayOptions(m, a)),
+    '',
+    '# agentpod slurm-task finds its trial in the manifest (index = --offset + SLURM_ARRAY_TASK_ID), sets up rootless',
+    '# podman for a batch job, runs the trial as a local batch would, publishes its SQLite shard into the batch folder',
+    "# and exits with the trial's status (0 ok, 1 failed, 3 oom, 4 timeout, 130 interrupted).",
+    '# On scancel or the time limit Slurm sends TERM to every process of the job: this shell waits, agentpod stops its',
+    '# container and records the trial as interrupted.',
+    "trap 'true' TERM",
+    agentpodCommand(m, task),
+    'status=$?',
+    '# Killed before it could clean up (e.g. the job went over --mem): remove what it left on this node.',
+    `if [ "$status" -gt 128 ] && [ "$status" -ne 130 ]; then ${agentpodCommand(m, [...task, '--sweep'])}; fi`,
+    'exit "$status"',
+  ].join('\n')}\n`;
+}
+
+/** The merge job's script: every shard of the batch into the database it was submitted from. */
+export function mergeScript(m: SubmissionManifest, arrayJobIds: string[]): string {
+  return `${[
+    ...header(m, 'merge the trials\' shards into the database (runs after the arrays, whatever their outcome)', mergeOptions(m, arrayJobIds)),
+    '',
+    '# Idempotent: shards merged before are skipped; tasks that died before publishing get a row from Slurm\'s record.',
+    `exec ${agentpodCommand(m, ['merge', '--batch-dir', m.batchDir, '--into', m.dbPath])}`,
+  ].join('\n')}\n`;
+}
+
+/**
+ * The step the container runs in: the profile's own memory and CPUs (the task's allocation is larger by the
+ * runner allowance), so the kernel enforces the profile's limit on the container. --export=ALL: the job was
+ * submitted with NIL, and the step needs agentpod's environment (podman settings, secrets for `-e NAME`).
+ */
+export function containerStepArgv(r: TaskResources, runId: string): string[] {
+  return [
+    'srun',
+    '--nodes=1',
+    '--ntasks=1',
+    '--export=ALL',
+    '--quiet',
+    `--job-name=agentpod-${runId}`,
+    ...(r.cpusPerTask === null ? [] : [`--cpus-per-task=${r.cpusPerTask}`]),
+    ...(r.stepMemMiB === null ? [] : [`--mem=${r.stepMemMiB}M`]),
+  ];
+}
