@@ -141,15 +141,17 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     const repeat = positiveInt(args.repeat, '--repeat');
     const parallel = positiveInt(args.parallel, '--parallel');
     const maxRunning = args['max-running'] === undefined ? null : positiveInt(args['max-running'], '--max-running');
-    const profileNames = (args.profiles ?? args.profile).split(',').map((p) => p.trim()).filter(Boolean);
-    if (profileNames.length === 0) throw new ConfigError('--profiles names no profile');
-    if (new Set(profileNames).size !== profileNames.length) throw new ConfigError(`--profiles ${args.profiles}: a profile is named twice`);
+    const profileArgs = (args.profiles ?? args.profile).split(',').map((p) => p.trim()).filter(Boolean);
+    if (profileArgs.length === 0) throw new ConfigError('--profiles names no profile');
     const { buildMatrix, batchIdentity, keyOf, parallelMemoryWarning, planBatch, trialLabel } = await import('../batch/matrix.js');
     const { batchTrials, beginBatch } = await import('../batch/state.js');
     const { createEngine } = await import('../engines/factory.js');
     const { loadTemplate } = await import('../swebench/prompt.js');
     const { readTasksFile } = await import('../swebench/task.js');
-    const profiles = await Promise.all(profileNames.map((profile) => profileFromArgs({ ...args, profile })));
+    const profiles = await Promise.all(profileArgs.map((profile) => profileFromArgs({ ...args, profile })));
+    // Trials are keyed by the profile's name (what runs.profile records), also when it was given as a file.
+    const profileNames = profiles.map((p) => p.name);
+    if (new Set(profileNames).size !== profileNames.length) throw new ConfigError(`--profiles ${args.profiles}: a profile is named twice`);
     const { tasks, text } = readTasksFile(tasksFile);
     const template = loadTemplate(args['prompt-template']);
     const tasksSha256 = createHash('sha256').update(text).digest('hex');

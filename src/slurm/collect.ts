@@ -4,7 +4,8 @@
 import type { Db } from '../db/open.js';
 import { FINISHED_STATUSES, keyOf, type TrialKey } from '../batch/matrix.js';
 import { batchTrials, endBatch } from '../batch/state.js';
-import { readSubmissions, type ManifestTrial, type SubmissionManifest } from './manifest.js';
+import { readFileSync } from 'node:fs';
+import { readSubmissions, taskLogPath, type ManifestTrial, type SubmissionManifest } from './manifest.js';
 import { deadTaskRow, insertDeadTaskRows, type RunRow } from './dead-tasks.js';
 import { mergeShards, type ShardReport } from './merge.js';
 import type { TaskRecord } from './parse.js';
@@ -51,6 +52,14 @@ export interface Collection {
   batchStatus: string | null;
 }
 
+function readLog(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** Rows for tasks that ended in a death state and published no shard. */
 export function deadTaskRows(view: SlurmView, published: { submission: number; index: number; jobId: string }[]): RunRow[] {
   const rows: RunRow[] = [];
@@ -59,7 +68,7 @@ export function deadTaskRows(view: SlurmView, published: { submission: number; i
     if (!at) continue;
     const hasShard = published.some((s) => s.submission === at.m.submission && s.index === at.trial.index && s.jobId === rec.jobId);
     if (hasShard) continue;
-    const row = deadTaskRow(at.m, at.trial, rec);
+    const row = deadTaskRow(at.m, at.trial, rec, readLog(taskLogPath(at.m.batchDir, at.m.submission, rec.arrayJobId, rec.taskId!)));
     if (row) rows.push(row);
   }
   return rows;

@@ -4,7 +4,7 @@
 import type { Db } from '../db/open.js';
 import { swebenchImageFor } from '../swebench/image-name.js';
 import { taskLogPath, type ManifestTrial, type SubmissionManifest } from './manifest.js';
-import { parseExitCode, type TaskRecord } from './parse.js';
+import { parseExitCode, stepStateFromSrun, type TaskRecord } from './parse.js';
 import { deadTaskStatus } from './states.js';
 
 /** Stable for the task, so merging its record twice adds one row: the cluster's own job id and restart count. */
@@ -12,9 +12,16 @@ export const deadTaskRunId = (cluster: string | null, rec: TaskRecord) => `slurm
 
 export type RunRow = Record<string, string | number | null>;
 
-/** The runs row of a dead task, or null when its state is not a death (COMPLETED, or never started). */
-export function deadTaskRow(m: SubmissionManifest, trial: ManifestTrial, rec: TaskRecord): RunRow | null {
-  const status = deadTaskStatus(rec.state);
+/**
+ * The runs row of a dead task, or null when its state is not a death (COMPLETED, or never started). `taskLog` is
+ * the task's Slurm log: srun writes there when agentpod's own step was OOM-killed (the job itself then ends
+ * FAILED, not OUT_OF_MEMORY, as the batch shell survives it).
+ */
+export function deadTaskRow(m: SubmissionManifest, trial: ManifestTrial, rec: TaskRecord, taskLog: string | null = null): RunRow | null {
+  const runnerStep = taskLog === null ? null : stepStateFromSrun(taskLog);
+  // FAILED says only that the batch shell exited non-zero; srun says why agentpod's step ended. Killed by a signal,
+  // the trial is run again, as a local trial whose agentpod was killed.
+  const status = rec.state !== 'FAILED' ? deadTaskStatus(rec.state) : runnerStep === 'OUT_OF_MEMORY' ? 'oom' : runnerStep === 'KILLED' ? 'interrupted' : 'failed';
   if (status === null || rec.taskId === null || rec.startedAt === null) return null;
   const profile = m.profiles.find((p) => p.name === trial.profile);
   const task = m.tasks.find((t) => t.instanceId === trial.instanceId);
@@ -50,7 +57,7 @@ export function deadTaskRow(m: SubmissionManifest, trial: ManifestTrial, rec: Ta
     prompt_sha256: '',
     owner_pid: 0,
     owner_host: rec.node ?? '',
-    error: `the Slurm task ended ${rec.state} (exit ${rec.exitCode ?? '?'}) before agentpod recorded the trial; Slurm's log: ${log}`,
+    error: `the Slurm task ended ${rec.state} (exit ${rec.exitCode ?? '?'})${runnerStep === 'OUT_OF_MEMORY' ? ", agentpod's own step over its --mem," : runnerStep === 'KILLED' ? ', agentpod killed by a signal,' : ''} before agentpod recorded the trial; Slurm's log: ${log}`,
     batch_id: m.batch.id,
     instance_id: trial.instanceId,
     trial_index: trial.trialIndex,
@@ -64,6 +71,7 @@ export function deadTaskRow(m: SubmissionManifest, trial: ManifestTrial, rec: Ta
     slurm_node: rec.node,
     slurm_state: rec.state,
     slurm_exit_code: rec.exitCode,
+    slurm_step_state: runnerStep,
     slurm_cpus: resources?.cpusPerTask ?? null,
     slurm_mem_mib: resources?.jobMemMiB ?? null,
   };

@@ -167,12 +167,15 @@ export function parseExitCode(text: string | null): { code: number; signal: numb
 }
 
 /**
- * What srun said about the container step on its stderr (podman's stderr.log of the run): "task 0: Out Of
- * Memory" is Slurm's own verdict that the step's cgroup limit killed something.
+ * What srun said about a step on its stderr (podman's stderr.log for the container step, the task's log for
+ * agentpod's own step): "task 0: Out Of Memory" is Slurm's verdict that the step's cgroup limit killed its
+ * process; "task 0: Killed" that something outside Slurm did.
  */
 export function stepStateFromSrun(stderr: string): string | null {
-  if (/srun: error: [^\n]*task \d+: Out Of Memory/.test(stderr)) return 'OUT_OF_MEMORY';
+  if (/srun: error: [^\n]*task \d+: Out Of Memory|Detected \d+ oom-kill event\(s\) in StepId=\d+\.\d+/.test(stderr)) return 'OUT_OF_MEMORY';
   if (/STEP \d+\.\d+ ON \S+ CANCELLED/.test(stderr)) return 'CANCELLED';
   if (/STEP \d+\.\d+ ON \S+ DUE TO TIME LIMIT/.test(stderr)) return 'TIMEOUT';
+  // The step's process was killed by a signal from outside Slurm (kill -9, the kernel).
+  if (/srun: error: [^\n]*task \d+: (Killed|Terminated)/.test(stderr)) return 'KILLED';
   return null;
 }

@@ -10,10 +10,14 @@ const MiB = 1024 * 1024;
 /**
  * Memory a task needs besides the container: agentpod's node process (sampler, live trace ingest, SQLite), the
  * permission fix (a root helper container and `podman commit`) and the patch capture (`podman mount`, git), podman's
- * client and conmon. Measured on the 2-core test machine: the batch step's peak (memory.max_usage_in_bytes) over
- * a trial of the test image was 212 MiB with a fix and 176 MiB without (docs/slurm.md); twice that, rounded.
+ * client and conmon, and the batch shell. Measured on the 2-core test machine: the runner step's peak
+ * (memory.max_usage_in_bytes) over a trial of the test image, with a permission fix, was MEASURED_PEAK MiB (docs/slurm.md);
+ * the allowance leaves room for a large repository's fix and patch.
  */
 export const RUNNER_ALLOWANCE_MIB = 512;
+
+/** The runner step's own --mem: the allowance less what the batch shell that waits for it may keep. */
+export const RUNNER_STEP_MIB = RUNNER_ALLOWANCE_MIB - 32;
 
 /** --time beyond the profile's timeout: an image pull and a permission fix can take minutes before the agent starts. */
 export const TIME_MARGIN_MINUTES = 20;
@@ -164,22 +168,32 @@ function header(m: SubmissionManifest, what: string, options: string[]): string[
   ];
 }
 
+/**
+ * agentpod runs as a step of its own (not in the batch shell): on scancel or the time limit Slurm sends TERM to
+ * every step and waits KillWait before KILL, but the batch shell gets KILL only. So agentpod hears the TERM, stops
+ * its container and records the trial, and the job ends CANCELLED (or TIMEOUT) as Slurm says.
+ */
+export function runnerStepArgv(r: TaskResources): string[] {
+  return ['srun', ...STEP_OPTIONS, '--job-name=agentpod-runner', ...(r.cpusPerTask === null ? [] : [`--cpus-per-task=${r.cpusPerTask}`]), ...(r.jobMemMiB === null ? [] : [`--mem=${RUNNER_STEP_MIB}M`])];
+}
+
 /** The script of one array: each task runs the trial at index offset + SLURM_ARRAY_TASK_ID. */
 export function arrayScript(m: SubmissionManifest, a: Omit<ArraySpec, 'script' | 'jobId'>, manifestFile: string): string {
   const task = ['slurm-task', '--manifest', manifestFile, '--offset', String(a.offset)];
+  const shard = `${m.batchDir}/shards/s${String(m.submission).padStart(3, '0')}-i$(printf %06d $((${a.offset} + SLURM_ARRAY_TASK_ID)))-j\${SLURM_JOB_ID}-r\${SLURM_RESTART_COUNT:-0}.db`;
   return `${[
     ...header(m, `profile ${a.profile}, one trial per array task (agentpod slurm-task --help)`, arrayOptions(m, a)),
     '',
     '# agentpod slurm-task finds its trial in the manifest (index = --offset + SLURM_ARRAY_TASK_ID), sets up rootless',
-    '# podman for a batch job, runs the trial as a local batch would, publishes its SQLite shard into the batch folder',
-    "# and exits with the trial's status (0 ok, 1 failed, 3 oom, 4 timeout, 130 interrupted).",
-    '# On scancel or the time limit Slurm sends TERM to every process of the job: this shell waits, agentpod stops its',
-    '# container and records the trial as interrupted.',
+    '# podman for a batch job, runs the trial as a local batch would (the container in a step with the profile\'s',
+    '# limits), publishes its SQLite shard into the batch folder and exits with the trial\'s status (0 ok, 1 failed,',
+    '# 3 oom, 4 timeout, 130 interrupted, 2 not launched). It runs as a step so that scancel and the time limit reach',
+    '# it with TERM (Slurm only KILLs the batch shell): it then stops its container and records the trial.',
     "trap 'true' TERM",
-    agentpodCommand(m, task),
+    `${formatCommand(runnerStepArgv(resourcesOf(m, a.profile)))} ${agentpodCommand(m, task)}`,
     'status=$?',
-    '# Killed before it could clean up (e.g. the job went over --mem): remove what it left on this node.',
-    `if [ "$status" -gt 128 ] && [ "$status" -ne 130 ]; then ${agentpodCommand(m, [...task, '--sweep'])}; fi`,
+    '# No shard published: agentpod was killed (e.g. its step went over --mem); remove what it left on this node.',
+    `if [ ! -e "${shard}" ]; then ${agentpodCommand(m, [...task, '--sweep'])}; fi`,
     'exit "$status"',
   ].join('\n')}\n`;
 }
@@ -194,6 +208,9 @@ export function mergeScript(m: SubmissionManifest, arrayJobIds: string[]): strin
   ].join('\n')}\n`;
 }
 
+/** Both steps share the task's CPUs (--overlap); each has its own memory limit. */
+const STEP_OPTIONS = ['--overlap', '--nodes=1', '--ntasks=1', '--export=ALL', '--quiet'];
+
 /**
  * The step the container runs in: the profile's own memory and CPUs (the task's allocation is larger by the
  * runner allowance), so the kernel enforces the profile's limit on the container. --export=ALL: the job was
@@ -202,10 +219,7 @@ export function mergeScript(m: SubmissionManifest, arrayJobIds: string[]): strin
 export function containerStepArgv(r: TaskResources, runId: string): string[] {
   return [
     'srun',
-    '--nodes=1',
-    '--ntasks=1',
-    '--export=ALL',
-    '--quiet',
+    ...STEP_OPTIONS,
     `--job-name=agentpod-${runId}`,
     ...(r.cpusPerTask === null ? [] : [`--cpus-per-task=${r.cpusPerTask}`]),
     ...(r.stepMemMiB === null ? [] : [`--mem=${r.stepMemMiB}M`]),

@@ -17,7 +17,9 @@ import { taskImage } from '../swebench/trial.js';
 import { readManifest, trialOfTask, type SubmissionManifest, type TaskResources } from './manifest.js';
 import { stepStateFromSrun } from './parse.js';
 import { ensurePrivateDir, filesystemType, isUsableRuntimeDir, JOB_PODMAN_ARGS, nodeDirFor, podmanJobSetup, type PodmanJobSetup } from './podman-env.js';
-import { containerStepArgv } from './sbatch.js';
+import { containerStepArgv, RUNNER_ALLOWANCE_MIB } from './sbatch.js';
+import { parseProcCgroup } from '../sampler/parse.js';
+import { slurmStepOf } from '../sampler/slurm-step.js';
 import { finishShard, openShard, publishShard, sweepLocalShards } from './shard.js';
 
 export interface TaskRequest {
@@ -75,6 +77,19 @@ export async function setUpPodman(uid: number, env: NodeJS.ProcessEnv): Promise<
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The peak memory of agentpod's own step so far (what the runner allowance has to cover), or null outside a step. */
+export function runnerStepPeakBytes(cgroupRoot = '/sys/fs/cgroup'): number | null {
+  try {
+    const membership = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')) ?? [];
+    const v1 = slurmStepOf(membership.find((m) => m.controllers.includes('memory'))?.path);
+    const v2 = slurmStepOf(membership.find((m) => m.controllers.length === 0)?.path);
+    const file = v1 ? join(cgroupRoot, 'memory', v1, 'memory.max_usage_in_bytes') : v2 ? join(cgroupRoot, v2, 'memory.peak') : null;
+    return file ? Number(readFileSync(file, 'utf8').trim()) : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Runs fn while holding a node-wide lock (a directory holding the owner's pid): concurrent tasks on one node fix
@@ -194,6 +209,8 @@ export async function runSlurmTask(req: TaskRequest): Promise<TaskOutcome> {
     log(`${label}: ${outcome.status}: ${outcome.error}`);
   }
   recordSlurmColumns(shard.db, m, resources, env);
+  const peak = runnerStepPeakBytes();
+  if (peak !== null) log(`agentpod's step peaked at ${(peak / 2 ** 20).toFixed(0)} MiB of memory (runner allowance ${RUNNER_ALLOWANCE_MIB} MiB)`);
   finishShard(shard, { batchId: m.batch.id, instanceId: trial.instanceId, profile: trial.profile, trialIndex: trial.trialIndex, node: env.SLURMD_NODENAME ?? null, startedAt, error: outcome.runId ? null : outcome.error });
   outcome.shard = publishShard(shard, m.batchDir);
   log(`published ${outcome.shard}`);
