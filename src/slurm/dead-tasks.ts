@@ -22,7 +22,8 @@ export function deadTaskRow(m: SubmissionManifest, trial: ManifestTrial, rec: Ta
   // FAILED says only that the batch shell exited non-zero; srun says why agentpod's step ended. Killed by a signal,
   // the trial is run again, as a local trial whose agentpod was killed.
   const status = rec.state !== 'FAILED' ? deadTaskStatus(rec.state) : runnerStep === 'OUT_OF_MEMORY' ? 'oom' : runnerStep === 'KILLED' ? 'interrupted' : 'failed';
-  if (status === null || rec.taskId === null || rec.startedAt === null) return null;
+  // A task cancelled while pending has a StartTime (the cancel's) but never had a node.
+  if (status === null || rec.taskId === null || rec.startedAt === null || rec.node === null) return null;
   const profile = m.profiles.find((p) => p.name === trial.profile);
   const task = m.tasks.find((t) => t.instanceId === trial.instanceId);
   const resources = m.resources.find((r) => r.profile === trial.profile);

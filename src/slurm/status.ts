@@ -79,7 +79,7 @@ export function trialStatuses(view: SlurmView, rows: ResultRow[]): TrialStatus[]
     if (finished) return { ...base, state: 'done', result: finished.status, runId: finished.id, detail: null };
     const last = trialRows[0];
     if (last || ended) {
-      const died = ended && deadTaskStatus(ended.state) !== null && !last ? `${ended.state} before agentpod recorded it (merge to record it)` : null;
+      const died = !ended || last ? null : ended.node === null ? `${ended.state} before it started` : deadTaskStatus(ended.state) !== null ? `${ended.state} before agentpod recorded it (merge to record it)` : null;
       return { ...base, state: 'ended', result: last?.status ?? null, runId: last?.id ?? null, detail: died ?? last?.error ?? null };
     }
     return { ...base, state: submitted.has(key) ? 'ended' : 'not submitted', result: null, runId: null, detail: submitted.has(key) ? 'Slurm has no record of its task any more, and it left no result' : null };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deadTaskRows, trialOfRecord, type SlurmView } from '../../src/slurm/collect.js';
 import { deadTaskRow, deadTaskRunId } from '../../src/slurm/dead-tasks.js';
-import type { TaskRecord } from '../../src/slurm/parse.js';
+import { parseJobcomp, parseScontrolJobs, type TaskRecord } from '../../src/slurm/parse.js';
 import { networkFilesystem, podmanJobSetup, runtimeDirFor, type NodeFacts } from '../../src/slurm/podman-env.js';
 import { clusterConfigFrom } from '../../src/slurm/query.js';
 import { trialStatuses, type ResultRow } from '../../src/slurm/status.js';
@@ -71,6 +71,12 @@ describe('tasks that died before publishing', () => {
 
   it('a task that never started gets no row (a rerun submits it), and the same task always the same id', () => {
     expect(deadTaskRow(m, m.trials[0], record({ taskId: 0, state: 'CANCELLED', startedAt: null }))).toBeNull();
+    // Recorded: a throttled array cancelled with two tasks running and one pending.
+    for (const [name, parse] of [['scontrol-show-job-array-cancelled.txt', parseScontrolJobs], ['jobcomp-array-cancelled.txt', parseJobcomp]] as const) {
+      const tasks = parse(fixture(name)).sort((a, b) => a.taskId! - b.taskId!);
+      expect(tasks.map((t) => [t.taskId, t.state, t.node])).toEqual([[0, 'CANCELLED', 'localhost'], [1, 'CANCELLED', 'localhost'], [2, 'CANCELLED', null]]);
+      expect(tasks.map((t) => deadTaskRow(m, m.trials[t.taskId!], { ...t, arrayJobId: '100' })?.status ?? null)).toEqual(['interrupted', 'interrupted', null]);
+    }
     expect(deadTaskRunId('c1', record({ taskId: 0, state: 'FAILED', jobId: '77', restarts: 2 }))).toBe('slurm-c1-77-r2');
   });
 
