@@ -33,7 +33,7 @@ export interface DoctorFacts {
   credentials: { env: string[]; file: boolean };
 }
 
-function hasSubIdRange(file: string, user: string, uid: number): boolean {
+export function hasSubIdRange(file: string, user: string, uid: number): boolean {
   try {
     return readFileSync(file, 'utf8')
       .split('\n')

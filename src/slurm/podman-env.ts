@@ -1,9 +1,11 @@
 // Rootless podman inside a batch job. Compute nodes have no login session: no systemd user instance (so
 // podman's systemd cgroup manager and journald events would fail or warn), often no /run/user/UID (the
 // submitting shell's XDG_RUNTIME_DIR may come along and point nowhere), and homes on network filesystems
-// where overlay storage does not work. What to do is decided by a pure function of the node's facts.
+// where overlay storage does not work. What to do is decided by a pure function of the node's facts
+// (podmanJobSetup); setUpPodman gathers them and applies the decision to this process.
 import { mkdirSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { podmanInfo, setPodmanGlobalArgs } from '../podman/client.js';
 
 /** Network and cluster filesystems (statfs f_type): podman's storage must not live there (podman#10039). */
 const NETWORK_FS: Record<number, string> = {
@@ -113,4 +115,25 @@ export function ensurePrivateDir(dir: string, uid: number): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = statSync(dir);
   if (st.uid !== uid) throw new Error(`${dir} belongs to uid ${st.uid}, not to this user (${uid})`);
+}
+
+/** Decides and applies podman's settings for this job; returns them for the log. */
+export async function setUpPodman(uid: number, env: NodeJS.ProcessEnv): Promise<PodmanJobSetup> {
+  const nodeDir = nodeDirFor(uid, env);
+  ensurePrivateDir(nodeDir, uid);
+  const facts = { uid, xdgRuntimeDir: env.XDG_RUNTIME_DIR, xdgRuntimeDirUsable: isUsableRuntimeDir(env.XDG_RUNTIME_DIR, uid), nodeDir };
+  const { env: runtimeEnv } = podmanJobSetup({ ...facts, graphRoot: null, graphRootFsType: null });
+  Object.assign(env, runtimeEnv);
+  if (runtimeEnv.XDG_RUNTIME_DIR) ensurePrivateDir(runtimeEnv.XDG_RUNTIME_DIR, uid);
+  // Where the user's own storage is, asked of podman with the job's settings but no storage override.
+  setPodmanGlobalArgs(JOB_PODMAN_ARGS);
+  let graphRoot: string | null = null;
+  try {
+    graphRoot = (await podmanInfo()).store.graphRoot ?? null;
+  } catch {
+    /* podman cannot use its storage here: per-node storage */
+  }
+  const setup = podmanJobSetup({ ...facts, graphRoot, graphRootFsType: graphRoot ? filesystemType(graphRoot) : null });
+  setPodmanGlobalArgs(setup.globalArgs);
+  return setup;
 }

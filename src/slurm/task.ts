@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { executeTrial, fixCache, type TrialContext } from '../batch/execute-trial.js';
 import { trialLabel } from '../batch/matrix.js';
 import { UserError } from '../errors.js';
-import { podmanInfo, setPodmanGlobalArgs } from '../podman/client.js';
 import type { RunStatus } from '../run/record.js';
 import { isAgentpodAlive, sweepLeftovers } from '../run/sweep.js';
 import { SECRET_ENV } from '../run/spec.js';
@@ -16,7 +15,7 @@ import type { FixResult } from '../swebench/fix.js';
 import { taskImage } from '../swebench/trial.js';
 import { readManifest, trialOfTask, type SubmissionManifest, type TaskResources } from './manifest.js';
 import { stepStateFromSrun } from './parse.js';
-import { ensurePrivateDir, filesystemType, isUsableRuntimeDir, JOB_PODMAN_ARGS, nodeDirFor, podmanJobSetup, type PodmanJobSetup } from './podman-env.js';
+import { nodeDirFor, setUpPodman } from './podman-env.js';
 import { containerStepArgv, RUNNER_ALLOWANCE_MIB } from './sbatch.js';
 import { parseProcCgroup } from '../sampler/parse.js';
 import { slurmStepOf } from '../sampler/slurm-step.js';
@@ -53,27 +52,6 @@ export function applyJobEnvironment(m: SubmissionManifest, env: NodeJS.ProcessEn
   if (st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) throw new UserError(`${m.secretsFile} must belong to this user and be readable by it only (chmod 600)`);
   const secrets = JSON.parse(readFileSync(m.secretsFile, 'utf8')) as Record<string, string>;
   for (const [key, value] of Object.entries(secrets)) if (SECRET_ENV.includes(key)) env[key] = value;
-}
-
-/** Decides and applies podman's settings for this job; returns them for the log. */
-export async function setUpPodman(uid: number, env: NodeJS.ProcessEnv): Promise<PodmanJobSetup> {
-  const nodeDir = nodeDirFor(uid, env);
-  ensurePrivateDir(nodeDir, uid);
-  const facts = { uid, xdgRuntimeDir: env.XDG_RUNTIME_DIR, xdgRuntimeDirUsable: isUsableRuntimeDir(env.XDG_RUNTIME_DIR, uid), nodeDir };
-  const { env: runtimeEnv } = podmanJobSetup({ ...facts, graphRoot: null, graphRootFsType: null });
-  Object.assign(env, runtimeEnv);
-  if (runtimeEnv.XDG_RUNTIME_DIR) ensurePrivateDir(runtimeEnv.XDG_RUNTIME_DIR, uid);
-  // Where the user's own storage is, asked of podman with the job's settings but no storage override.
-  setPodmanGlobalArgs(JOB_PODMAN_ARGS);
-  let graphRoot: string | null = null;
-  try {
-    graphRoot = (await podmanInfo()).store.graphRoot ?? null;
-  } catch {
-    /* podman cannot use its storage here: per-node storage */
-  }
-  const setup = podmanJobSetup({ ...facts, graphRoot, graphRootFsType: graphRoot ? filesystemType(graphRoot) : null });
-  setPodmanGlobalArgs(setup.globalArgs);
-  return setup;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
