@@ -148,25 +148,32 @@ interface ShardCheck {
   shardId: string;
   batchId: string;
   runs: number;
+  /** Its applied migrations: shards with the same ones share a copy plan. */
+  schema: string;
 }
 
-/** Read-only checks before anything is copied: a whole SQLite file, complete, from a schema this database knows. */
-function checkShard(file: string, knownMigrations: Set<string>): ShardCheck | string {
+/**
+ * Read-only checks before anything is copied: a trial shard marked complete, not merged before (then nothing
+ * more is read), a whole SQLite file, from a schema this database knows.
+ */
+function checkShard(file: string, knownMigrations: Set<string>, merged: (shardId: string) => boolean): ShardCheck | string {
   let shard: Database.Database | undefined;
   try {
     shard = new Database(file, { readonly: true, fileMustExist: true });
-    const check = shard.pragma('quick_check', { simple: true });
-    if (check !== 'ok') return `not a sound SQLite file (quick_check: ${String(check).slice(0, 120)})`;
     const hasMeta = shard.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SHARD_META_TABLE);
     if (!hasMeta) return 'not a trial shard (no shard_meta table)';
     const meta = shard.prepare(`SELECT shard_id AS shardId, batch_id AS batchId, finished_at AS finishedAt FROM ${SHARD_META_TABLE}`).get() as
       | { shardId: string; batchId: string; finishedAt: number | null }
       | undefined;
     if (!meta || meta.finishedAt === null) return 'half-written: its task never marked it complete';
-    const unknown = (shard.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name).filter((n) => !knownMigrations.has(n));
+    if (merged(meta.shardId)) return { shardId: meta.shardId, batchId: meta.batchId, runs: 0, schema: '' };
+    const check = shard.pragma('quick_check', { simple: true });
+    if (check !== 'ok') return `not a sound SQLite file (quick_check: ${String(check).slice(0, 120)})`;
+    const migrations = (shard.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+    const unknown = migrations.filter((n) => !knownMigrations.has(n));
     if (unknown.length) return `written by a newer agentpod (migration ${unknown[0]} is unknown here)`;
     const runs = (shard.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
-    return { shardId: meta.shardId, batchId: meta.batchId, runs };
+    return { shardId: meta.shardId, batchId: meta.batchId, runs, schema: migrations.join('\n') };
   } catch (e) {
     return `cannot read it: ${(e as Error).message}`;
   } finally {
@@ -179,22 +186,26 @@ export function mergeShards(db: Db, files: string[], now = () => Date.now()): Sh
   const known = new Set((db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name));
   const alreadyMerged = db.prepare('SELECT 1 FROM merged_shards WHERE shard_id = ?');
   const record = db.prepare('INSERT INTO merged_shards (shard_id, batch_id, path, rows, merged_at) VALUES (?, ?, ?, ?, ?)');
+  const isMerged = (shardId: string) => alreadyMerged.get(shardId) !== undefined;
+  const plansBySchema = new Map<string, TablePlan[] | string>();
   const reports: ShardReport[] = [];
   for (const file of files) {
-    const checked = checkShard(file, known);
+    const checked = checkShard(file, known, isMerged);
     if (typeof checked === 'string') {
       reports.push({ file, status: 'skipped', shardId: null, batchId: null, rows: 0, runs: 0, reason: checked });
       continue;
     }
     const base = { file, shardId: checked.shardId, batchId: checked.batchId, runs: checked.runs };
-    if (alreadyMerged.get(checked.shardId)) {
+    if (isMerged(checked.shardId)) {
       reports.push({ ...base, status: 'already merged', rows: 0 });
       continue;
     }
     // Only read: a published shard is a plain rollback-journal file, so reading it writes nothing beside it.
     db.prepare('ATTACH DATABASE ? AS shard').run(file);
     try {
-      const plans = planTables(db);
+      // Shards written by one agentpod share a schema: their copy plan is made once.
+      const plans = plansBySchema.get(checked.schema) ?? planTables(db);
+      plansBySchema.set(checked.schema, plans);
       if (typeof plans === 'string') {
         reports.push({ ...base, status: 'skipped', rows: 0, reason: plans });
         continue;

@@ -5,8 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb, type Db } from '../db/open.js';
-import type { SubmissionManifest } from './manifest.js';
-import { batchPaths } from './manifest.js';
+import { batchPaths, type ManifestBatchRow } from './manifest.js';
 
 /** The shard table: one row, written last. Its presence with finished_at set is what "complete" means. */
 export const SHARD_META_TABLE = 'shard_meta';
@@ -51,7 +50,7 @@ export interface OpenShard {
 }
 
 /** Opens the task's shard on node-local disk, with every migration and the batch's row (the runs' foreign key). */
-export function openShard(localDir: string, name: ShardName, m: SubmissionManifest, now = Date.now()): OpenShard {
+export function openShard(localDir: string, name: ShardName, batch: ManifestBatchRow, now = Date.now()): OpenShard {
   mkdirSync(localDir, { recursive: true, mode: 0o700 });
   const localPath = join(localDir, `${shardFileName(name).replace(/\.db$/, '')}-p${process.pid}.db`);
   rmSync(localPath, { force: true });
@@ -59,7 +58,7 @@ export function openShard(localDir: string, name: ShardName, m: SubmissionManife
   db.prepare(
     `INSERT INTO batches (id, name, tasks_file, tasks_sha256, profiles, repeat, parallel, created_at, status)
      VALUES (@id, @name, @tasksFile, @tasksSha256, @profiles, @repeat, NULL, @now, 'running')`,
-  ).run({ ...m.batch, profiles: JSON.stringify(m.batch.profiles), now });
+  ).run({ ...batch, profiles: JSON.stringify(batch.profiles), now });
   db.exec(`CREATE TABLE ${SHARD_META_TABLE} (
     shard_id TEXT NOT NULL, batch_id TEXT NOT NULL, submission INTEGER NOT NULL, trial_index INTEGER NOT NULL,
     instance_id TEXT NOT NULL, profile TEXT NOT NULL, repeat_index INTEGER NOT NULL, slurm_job_id TEXT, node TEXT,

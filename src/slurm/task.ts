@@ -162,7 +162,7 @@ export async function runSlurmTask(req: TaskRequest): Promise<TaskOutcome> {
   log(`trial ${trial.index} of submission ${m.submission}: ${label} (job ${env.SLURM_ARRAY_JOB_ID}_${taskIdText}, node ${env.SLURMD_NODENAME ?? '?'})`);
 
   const startedAt = Date.now();
-  const shard = openShard(shardsDir, { submission: m.submission, index: trial.index, jobId: env.SLURM_JOB_ID ?? taskIdText, restarts: Number(env.SLURM_RESTART_COUNT ?? 0) }, m);
+  const shard = openShard(shardsDir, { submission: m.submission, index: trial.index, jobId: env.SLURM_JOB_ID ?? taskIdText, restarts: Number(env.SLURM_RESTART_COUNT ?? 0) }, m.batch);
   const ctx: TrialContext = {
     db: shard.db,
     dataDir: m.dataDir,

@@ -26,7 +26,7 @@ interface Made {
 /** One trial's shard as a task leaves it: a run row, samples, an ingested trace; published into batchDir. */
 async function makeShard(work: string, batchDir: string, index: number, opts: { finish?: boolean; tamper?: (db: Db) => void } = {}): Promise<Made> {
   const m = testManifest();
-  const shard = openShard(join(work, 'node'), { submission: 1, index, jobId: String(100 + index), restarts: 0 }, m);
+  const shard = openShard(join(work, 'node'), { submission: 1, index, jobId: String(100 + index), restarts: 0 }, m.batch);
   const runId = `20261201-2200${String(index).padStart(2, '0')}-aaaa${index}`;
   insertRun(shard.db, { id: runId, batch_id: m.batch.id, instance_id: m.trials[index].instanceId, profile: m.trials[index].profile, trial_index: 0, slurm_job_id: String(100 + index) });
   insertSamples(shard.db, runId, Array.from({ length: 20 + index }, (_, i) => ({ t_ms: 1000 + i * 100, memory_current_bytes: i * 1e6 })));
