@@ -23,7 +23,7 @@ say() { echo "slurm-cluster: $*"; }
 alive() { # name pidfile
   local pid
   [ -s "$2" ] || return 1
-  pid=$(cat "$2")
+  pid=$(cat "$2" 2>/dev/null)
   [ -n "$pid" ] && [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != "Z" ] && [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = "$1" ]
 }
 
@@ -174,9 +174,10 @@ up() {
   write_configs
   local hash
   hash=$(config_hash)
-  # Plugins are not reloaded by `scontrol reconfigure`: daemons running with another config are restarted
-  # (including after a half-done earlier run).
-  if [ -f "$STATE/config.sha" ] && [ "$(cat "$STATE/config.sha")" != "$hash" ]; then
+  # Plugins are not reloaded by `scontrol reconfigure`: daemons running with another config, or with one this
+  # script did not record (a half-done earlier run), are restarted.
+  if { [ ! -f "$STATE/config.sha" ] || [ "$(cat "$STATE/config.sha")" != "$hash" ]; } &&
+    { alive slurmctld "$(pidfile_of slurmctld)" || alive slurmd "$(pidfile_of slurmd)"; }; then
     say "configuration changed: restarting the Slurm daemons"
     stop_daemon slurmd
     stop_daemon slurmctld

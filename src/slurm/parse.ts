@@ -113,17 +113,17 @@ export const parseScontrolJobs = (text: string) => records(text, 'scontrol');
 export const parseJobcomp = (text: string) => records(text, 'jobcomp');
 
 /** The fields agentpod asks sacct for, in this order. */
-export const SACCT_FIELDS = ['JobIDRaw', 'JobID', 'State', 'ExitCode', 'Start', 'End', 'NodeList', 'Restarts'] as const;
+export const SACCT_FIELDS = ['JobIDRaw', 'JobID', 'State', 'ExitCode', 'Start', 'End', 'NodeList'] as const;
 
 /**
- * `sacct -X -n -P --array -j IDS -o SACCT_FIELDS`: JobID is "array_task" ("42_3"), or "42_[4-6]" for tasks
- * not started; State may read "CANCELLED by 1005".
+ * `sacct -X -n -P -j IDS -o SACCT_FIELDS`: JobID is "array_task" ("42_3"), or "42_[4-6%2]" for tasks not
+ * started; State may read "CANCELLED by 1005". (22.05's sacct has no restart count.)
  */
 export function parseSacct(text: string): TaskRecord[] {
   const out: TaskRecord[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    const [jobIdRaw, jobId, stateField, exitCode, start, end, node, restarts] = line.split('|');
+    const [jobIdRaw, jobId, stateField, exitCode, start, end, node] = line.split('|');
     const m = /^(\d+)_(\d+)$/.exec(jobId ?? '');
     if (!m && /_\[/.test(jobId ?? '')) continue; // a pending range: no task has started
     out.push({
@@ -136,7 +136,7 @@ export function parseSacct(text: string): TaskRecord[] {
       startedAt: parseSlurmTime(start),
       endedAt: parseSlurmTime(end),
       node: orNull(node) === 'None assigned' ? null : orNull(node),
-      restarts: restarts !== undefined && /^\d+$/.test(restarts) ? Number(restarts) : null,
+      restarts: null,
       from: 'sacct',
     });
   }

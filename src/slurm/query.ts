@@ -91,7 +91,7 @@ export async function endedTasks(arrayJobIds: string[], config: ClusterConfig): 
   const mine = (records: TaskRecord[]) => records.filter((r) => ids.has(r.arrayJobId) && r.taskId !== null && taskPhase(r.state) === 'ended');
   let sacct: TaskRecord[] = [];
   if (config.accounting) {
-    const r = await slurmTool('sacct', ['-X', '-n', '-P', '--array', '-j', arrayJobIds.join(','), '-o', SACCT_FIELDS.join(',')]);
+    const r = await slurmTool('sacct', ['-X', '-n', '-P', '-j', arrayJobIds.join(','), '-o', SACCT_FIELDS.join(',')]);
     if (r.exitCode === 0) sacct = mine(parseSacct(r.stdout));
   }
   const scontrol: TaskRecord[] = [];

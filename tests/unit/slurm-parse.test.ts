@@ -83,13 +83,23 @@ describe('the jobcomp/filetxt log', () => {
   });
 });
 
-describe('sacct -X -n -P --array -o JobIDRaw,JobID,State,ExitCode,Start,End,NodeList,Restarts', () => {
-  it('tasks, "CANCELLED by UID", and a pending range that is left out', () => {
-    const text = ['45|42_0|COMPLETED|0:0|2026-12-01T21:38:21|2026-12-01T21:38:30|node1|0', '46|42_1|CANCELLED by 1005|0:15|2026-12-01T21:38:21|2026-12-01T21:38:40|node2|1', '42|42_[2-5%2]|PENDING|0:0|Unknown|Unknown|None assigned|0'].join('\n');
-    expect(parseSacct(text).map((t) => [t.jobId, t.arrayJobId, t.taskId, t.state, t.exitCode, t.node, t.restarts])).toEqual([
-      ['45', '42', 0, 'COMPLETED', '0:0', 'node1', 0],
-      ['46', '42', 1, 'CANCELLED', '0:15', 'node2', 1],
+describe('sacct -X -n -P -o JobIDRaw,JobID,State,ExitCode,Start,End,NodeList (recorded with slurmdbd + MariaDB)', () => {
+  it('the same array as scontrol shows it; "CANCELLED by UID" is CANCELLED', () => {
+    const tasks = byTask(parseSacct(fixture('sacct-array-ended.txt')));
+    expect(tasks.map((t) => [t.taskId, t.jobId, t.arrayJobId, t.state, t.exitCode, t.node])).toEqual([
+      [0, '95', '94', 'COMPLETED', '0:0', 'localhost'],
+      [1, '96', '94', 'FAILED', '3:0', 'localhost'],
+      [2, '97', '94', 'OUT_OF_MEMORY', '0:125', 'localhost'],
+      [3, '98', '94', 'TIMEOUT', '0:0', 'localhost'],
+      [4, '99', '94', 'CANCELLED', '0:0', 'localhost'],
+      [5, '94', '94', 'TIMEOUT', '0:0', 'localhost'],
     ]);
+    expect(tasks[3].endedAt! - tasks[3].startedAt!).toBe(75_000);
+  });
+
+  it('a throttled array not started yet is one line with a range, and no task', () => {
+    expect(fixture('sacct-array-pending.txt')).toMatch(/^100\|100_\[0-3%1\]\|PENDING/);
+    expect(parseSacct(fixture('sacct-array-pending.txt'))).toEqual([]);
   });
 });
 
