@@ -160,7 +160,7 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     if (!args.slurm) {
       const warning = parallelMemoryWarning(profiles, parallel, totalmem());
       if (warning) process.stderr.write(`agentpod: warning: ${warning}\n`);
-    }
+    } else if (parallel > 1) log('--parallel is the local engine\'s; on Slurm, --max-running M limits each array');
     const engine = await createEngine(
       args.slurm
         ? {
