@@ -34,7 +34,8 @@ const BENCHES: RegisteredBench[] = [
   { name: 'sampler', about: 'sampler CPU cost at 100 ms and 1 s intervals, % of one core', load: fromModule('./sampler.js', 'runSamplerBench') },
   { name: 'ingest', about: 'ingest throughput vs read+JSON.parse, 600 MB file, no-change re-scan, ccusage', load: fromModule('./ingest.js', 'runIngestBench') },
   { name: 'queries', about: 'p50 latency of the built-in queries on 1M messages and 10M samples', load: fromModule('./queries.js', 'runQueryBench') },
-  { name: 'slurm', about: 'per-trial overhead of batch --slurm vs a local batch; merge throughput for 1,000 shards', load: fromModule('./slurm.js', 'runSlurmBench') },
+  { name: 'slurm', about: 'per-trial overhead of batch --slurm vs the same trial in a local batch (needs scripts/slurm-cluster.sh up)', load: fromModule('./slurm.js', 'runSlurmBench') },
+  { name: 'merge', about: 'merge throughput of 1,000 trial shards into one database', load: fromModule('./slurm.js', 'runMergeBench') },
 ];
 
 interface BenchResult {

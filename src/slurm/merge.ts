@@ -3,7 +3,6 @@
 // shard add nothing; merged_shards also records each shard by the id its task wrote, so it is not even read
 // again. Integer ids local to a shard (ingest_files.id) are mapped onto the database's own through their
 // natural key (the trace path). A shard that is corrupt, half-written or from a newer schema is reported and skipped.
-import Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 import { SHARD_META_TABLE } from './shard.js';
 
@@ -153,32 +152,24 @@ interface ShardCheck {
 }
 
 /**
- * Read-only checks before anything is copied: a trial shard marked complete, not merged before (then nothing
- * more is read), a whole SQLite file, from a schema this database knows.
+ * Checks of the attached shard before anything is copied: a trial shard marked complete, not merged before (then
+ * nothing more is read), a whole SQLite file, from a schema this database knows.
  */
-function checkShard(file: string, knownMigrations: Set<string>, merged: (shardId: string) => boolean): ShardCheck | string {
-  let shard: Database.Database | undefined;
-  try {
-    shard = new Database(file, { readonly: true, fileMustExist: true });
-    const hasMeta = shard.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SHARD_META_TABLE);
-    if (!hasMeta) return 'not a trial shard (no shard_meta table)';
-    const meta = shard.prepare(`SELECT shard_id AS shardId, batch_id AS batchId, finished_at AS finishedAt FROM ${SHARD_META_TABLE}`).get() as
-      | { shardId: string; batchId: string; finishedAt: number | null }
-      | undefined;
-    if (!meta || meta.finishedAt === null) return 'half-written: its task never marked it complete';
-    if (merged(meta.shardId)) return { shardId: meta.shardId, batchId: meta.batchId, runs: 0, schema: '' };
-    const check = shard.pragma('quick_check', { simple: true });
-    if (check !== 'ok') return `not a sound SQLite file (quick_check: ${String(check).slice(0, 120)})`;
-    const migrations = (shard.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name);
-    const unknown = migrations.filter((n) => !knownMigrations.has(n));
-    if (unknown.length) return `written by a newer agentpod (migration ${unknown[0]} is unknown here)`;
-    const runs = (shard.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
-    return { shardId: meta.shardId, batchId: meta.batchId, runs, schema: migrations.join('\n') };
-  } catch (e) {
-    return `cannot read it: ${(e as Error).message}`;
-  } finally {
-    shard?.close();
-  }
+function checkShard(db: Db, knownMigrations: Set<string>, merged: (shardId: string) => boolean): ShardCheck | string {
+  const hasMeta = db.prepare(`SELECT 1 FROM shard.sqlite_master WHERE type = 'table' AND name = ?`).get(SHARD_META_TABLE);
+  if (!hasMeta) return 'not a trial shard (no shard_meta table)';
+  const meta = db.prepare(`SELECT shard_id AS shardId, batch_id AS batchId, finished_at AS finishedAt FROM shard.${SHARD_META_TABLE}`).get() as
+    | { shardId: string; batchId: string; finishedAt: number | null }
+    | undefined;
+  if (!meta || meta.finishedAt === null) return 'half-written: its task never marked it complete';
+  if (merged(meta.shardId)) return { shardId: meta.shardId, batchId: meta.batchId, runs: 0, schema: '' };
+  const check = db.pragma('shard.quick_check', { simple: true });
+  if (check !== 'ok') return `not a sound SQLite file (quick_check: ${String(check).slice(0, 120)})`;
+  const migrations = (db.prepare('SELECT name FROM shard.schema_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+  const unknown = migrations.filter((n) => !knownMigrations.has(n));
+  if (unknown.length) return `written by a newer agentpod (migration ${unknown[0]} is unknown here)`;
+  const runs = (db.prepare('SELECT COUNT(*) AS n FROM shard.runs').get() as { n: number }).n;
+  return { shardId: meta.shardId, batchId: meta.batchId, runs, schema: migrations.join('\n') };
 }
 
 /** Merges each shard in its own transaction; a failing shard is reported and leaves nothing behind. */
@@ -190,37 +181,51 @@ export function mergeShards(db: Db, files: string[], now = () => Date.now()): Sh
   const plansBySchema = new Map<string, TablePlan[] | string>();
   const reports: ShardReport[] = [];
   for (const file of files) {
-    const checked = checkShard(file, known, isMerged);
-    if (typeof checked === 'string') {
-      reports.push({ file, status: 'skipped', shardId: null, batchId: null, rows: 0, runs: 0, reason: checked });
-      continue;
-    }
-    const base = { file, shardId: checked.shardId, batchId: checked.batchId, runs: checked.runs };
-    if (isMerged(checked.shardId)) {
-      reports.push({ ...base, status: 'already merged', rows: 0 });
-      continue;
-    }
+    const skipped = (reason: string) => reports.push({ file, status: 'skipped', shardId: null, batchId: null, rows: 0, runs: 0, reason });
     // Only read: a published shard is a plain rollback-journal file, so reading it writes nothing beside it.
-    db.prepare('ATTACH DATABASE ? AS shard').run(file);
     try {
+      db.prepare('ATTACH DATABASE ? AS shard').run(file);
+    } catch (e) {
+      skipped(`cannot read it: ${(e as Error).message}`);
+      continue;
+    }
+    try {
+      let checked: ShardCheck | string;
+      try {
+        checked = checkShard(db, known, isMerged);
+      } catch (e) {
+        checked = `cannot read it: ${(e as Error).message}`;
+      }
+      if (typeof checked === 'string') {
+        skipped(checked);
+        continue;
+      }
+      const shard = checked;
+      const base = { file, shardId: shard.shardId, batchId: shard.batchId, runs: shard.runs };
+      if (isMerged(shard.shardId)) {
+        reports.push({ ...base, status: 'already merged', rows: 0 });
+        continue;
+      }
       // Shards written by one agentpod share a schema: their copy plan is made once.
-      const plans = plansBySchema.get(checked.schema) ?? planTables(db);
-      plansBySchema.set(checked.schema, plans);
+      const plans = plansBySchema.get(shard.schema) ?? planTables(db);
+      plansBySchema.set(shard.schema, plans);
       if (typeof plans === 'string') {
         reports.push({ ...base, status: 'skipped', rows: 0, reason: plans });
         continue;
       }
-      const rows = db.transaction(() => {
-        db.pragma('defer_foreign_keys = ON');
-        const remapped = new Set<string>();
-        let added = 0;
-        for (const plan of plans) added += copyTable(db, plan, remapped);
-        record.run(checked.shardId, checked.batchId, file, added, now());
-        return added;
-      }).immediate();
-      reports.push({ ...base, status: 'merged', rows });
-    } catch (e) {
-      reports.push({ ...base, status: 'skipped', rows: 0, reason: `merge failed, nothing of it kept: ${(e as Error).message}` });
+      try {
+        const rows = db.transaction(() => {
+          db.pragma('defer_foreign_keys = ON');
+          const remapped = new Set<string>();
+          let added = 0;
+          for (const plan of plans) added += copyTable(db, plan, remapped);
+          record.run(shard.shardId, shard.batchId, file, added, now());
+          return added;
+        }).immediate();
+        reports.push({ ...base, status: 'merged', rows });
+      } catch (e) {
+        reports.push({ ...base, status: 'skipped', rows: 0, reason: `merge failed, nothing of it kept: ${(e as Error).message}` });
+      }
     } finally {
       db.prepare('DETACH DATABASE shard').run();
     }

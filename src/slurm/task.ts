@@ -2,8 +2,7 @@
 // podman for a batch job, sweeps what dead tasks left on this node, runs the trial through the same executor as
 // a local batch (with podman's client in a step that has the profile's limits), writes its rows into a shard on
 // node-local disk and publishes the shard into the batch folder as its last act.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeTrial, fixCache, type TrialContext } from '../batch/execute-trial.js';
 import { trialLabel } from '../batch/matrix.js';
@@ -16,9 +15,8 @@ import { taskImage } from '../swebench/trial.js';
 import { readManifest, trialOfTask, type SubmissionManifest, type TaskResources } from './manifest.js';
 import { stepStateFromSrun } from './parse.js';
 import { nodeDirFor, setUpPodman } from './podman-env.js';
+import { runnerStepPeakBytes, withNodeLock } from './node.js';
 import { containerStepArgv, RUNNER_ALLOWANCE_MIB } from './sbatch.js';
-import { parseProcCgroup } from '../sampler/parse.js';
-import { slurmStepOf } from '../sampler/slurm-step.js';
 import { finishShard, openShard, publishShard, sweepLocalShards } from './shard.js';
 
 export interface TaskRequest {
@@ -52,51 +50,6 @@ export function applyJobEnvironment(m: SubmissionManifest, env: NodeJS.ProcessEn
   if (st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) throw new UserError(`${m.secretsFile} must belong to this user and be readable by it only (chmod 600)`);
   const secrets = JSON.parse(readFileSync(m.secretsFile, 'utf8')) as Record<string, string>;
   for (const [key, value] of Object.entries(secrets)) if (SECRET_ENV.includes(key)) env[key] = value;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The peak memory of agentpod's own step so far (what the runner allowance has to cover), or null outside a step. */
-export function runnerStepPeakBytes(cgroupRoot = '/sys/fs/cgroup'): number | null {
-  try {
-    const membership = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')) ?? [];
-    const v1 = slurmStepOf(membership.find((m) => m.controllers.includes('memory'))?.path);
-    const v2 = slurmStepOf(membership.find((m) => m.controllers.length === 0)?.path);
-    const file = v1 ? join(cgroupRoot, 'memory', v1, 'memory.max_usage_in_bytes') : v2 ? join(cgroupRoot, v2, 'memory.peak') : null;
-    return file ? Number(readFileSync(file, 'utf8').trim()) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Runs fn while holding a node-wide lock (a directory holding the owner's pid): concurrent tasks on one node fix
- * an image once, and the others find the fixed image in the node's storage. A dead owner's lock is taken over.
- */
-async function withNodeLock<T>(nodeDir: string, name: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-  const lock = join(nodeDir, 'locks', `${createHash('sha256').update(name).digest('hex').slice(0, 16)}.lock`);
-  mkdirSync(join(nodeDir, 'locks'), { recursive: true, mode: 0o700 });
-  for (;;) {
-    if (signal.aborted) throw new UserError(`interrupted while waiting for another task's permission fix of ${name}`, 130);
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pidFile = join(lock, 'pid');
-      const owner = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
-      // A lock without its pid yet is being taken right now, unless it is old.
-      const stale = Number.isInteger(owner) ? !isAgentpodAlive(owner) : Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 10_000;
-      if (stale) rmSync(lock, { recursive: true, force: true });
-      else await sleep(250);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 const resourcesFor = (m: SubmissionManifest, profile: string): TaskResources => {

@@ -1,10 +1,13 @@
 // What the Slurm engine decides from Slurm's records and the node's facts, without Slurm: rows of tasks that
 // died, trial status, the podman set-up of a batch job, the job's environment.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deadTaskRows, trialOfRecord, type SlurmView } from '../../src/slurm/collect.js';
 import { deadTaskRow, deadTaskRunId } from '../../src/slurm/dead-tasks.js';
+import { withNodeLock } from '../../src/slurm/node.js';
 import { parseJobcomp, parseScontrolJobs, type TaskRecord } from '../../src/slurm/parse.js';
 import { networkFilesystem, podmanJobSetup, runtimeDirFor, type NodeFacts } from '../../src/slurm/podman-env.js';
 import { clusterConfigFrom } from '../../src/slurm/query.js';
@@ -161,5 +164,27 @@ describe("the job's environment", () => {
       AGENTPOD_CLAUDE: '/opt/claude', AGENTPOD_DATA_DIR: '/data', HTTPS_PROXY: 'http://proxy', AWS_SECRET_ACCESS_KEY: 'x', LANG: 'C.UTF-8',
     });
     expect(env).toEqual({ PATH: '/usr/bin', ANTHROPIC_BASE_URL: 'http://x', AGENTPOD_CLAUDE: '/opt/claude', HTTPS_PROXY: 'http://proxy', LANG: 'C.UTF-8' });
+  });
+});
+
+describe('the node lock (one permission fix of an image per node)', () => {
+  it('runs holders one at a time, and takes over the lock of a dead task', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentpod-lock-'));
+    const signal = new AbortController().signal;
+    const order: string[] = [];
+    const hold = (name: string) =>
+      withNodeLock(dir, 'docker.io/x:1', signal, async () => {
+        order.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 300));
+        order.push(`${name} out`);
+      });
+    await Promise.all([hold('a'), hold('b')]);
+    expect(order).toEqual(['a in', 'a out', 'b in', 'b out']);
+    // A lock left by a task that died (its pid is no agentpod any more).
+    const stale = join(dir, 'locks', `${createHash('sha256').update('docker.io/y:1').digest('hex').slice(0, 16)}.lock`);
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'pid'), '999999');
+    expect(await withNodeLock(dir, 'docker.io/y:1', signal, async () => 'taken over')).toBe('taken over');
+    expect(readdirSync(join(dir, 'locks'))).toEqual([]);
   });
 });
