@@ -3,13 +3,14 @@
 // the cgroup that will hold the container and whether it enforces the profile's memory). `--submit` runs the
 // node checks as a job of the partition and prints what the node said. Facts are gathered once; the verdicts
 // are a pure function of them.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { hasSubIdRange, type Check } from '../doctor.js';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { formatCommand } from '../podman/argv.js';
+import { findOnPath } from '../run/resolve.js';
 import { parseProcCgroup } from '../sampler/parse.js';
 import { setUpPodman, type PodmanJobSetup } from './podman-env.js';
 import { clusterConfig, slurmTool, type ClusterConfig } from './query.js';
@@ -41,7 +42,7 @@ export interface SlurmDoctorFacts {
   } | null;
 }
 
-const onPath = (tool: string) => (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, tool)));
+const onPath = (tool: string) => findOnPath(tool) !== undefined;
 
 /** The job's cgroup, seen from inside it: its memory limit, and who owns the step's directory. */
 export function nodeCgroupFacts(procCgroup: string, cgroupRoot = '/sys/fs/cgroup', uid = process.getuid!()): NodeCgroupFacts {
@@ -181,7 +182,7 @@ export async function submitDoctor(opts: { dataDir: string; partition?: string; 
   mkdirSync(dir, { recursive: true });
   const script = join(dir, 'doctor.sbatch');
   const cli = join(packageRoot, 'dist', 'cli.js');
-  writeFileSync(script, `#!/bin/bash\nexec ${formatCommand(['srun', '--overlap', '--ntasks=1', '--export=ALL', '--quiet', process.execPath, cli, 'doctor', '--slurm', '--json'])}\n`, { mode: 0o755 });
+  writeFileSync(script, `#!/bin/bash\nexec ${formatCommand([findOnPath('srun') ?? 'srun', '--overlap', '--ntasks=1', '--export=ALL', '--quiet', process.execPath, cli, 'doctor', '--slurm', '--json'])}\n`, { mode: 0o755 });
   const output = join(dir, 'doctor-%j.out');
   const args = ['--wait', '--parsable', '--job-name=agentpod-doctor', '--nodes=1', '--ntasks=1', '--mem=1024M', '--time=10', '--export=NIL', `--output=${output}`];
   if (opts.partition) args.push(`--partition=${checkPlain(opts.partition, '--partition')}`);

@@ -74,8 +74,8 @@ export interface SubmissionManifest {
   dataDir: string;
   /** The database the merge job merges into: the one the batch was submitted from. */
   dbPath: string;
-  /** Absolute paths, so a task never depends on the job's PATH. */
-  agentpod: { version: string; node: string; cli: string };
+  /** Absolute paths of what a task runs, found on the submitting host: the job's PATH may not have them. */
+  agentpod: { version: string; node: string; cli: string; srun: string };
   tasks: SwebenchTask[];
   profiles: Profile[];
   template: PromptTemplate;

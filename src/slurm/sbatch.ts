@@ -173,8 +173,8 @@ function header(m: SubmissionManifest, what: string, options: string[]): string[
  * every step and waits KillWait before KILL, but the batch shell gets KILL only. So agentpod hears the TERM, stops
  * its container and records the trial, and the job ends CANCELLED (or TIMEOUT) as Slurm says.
  */
-export function runnerStepArgv(r: TaskResources): string[] {
-  return ['srun', ...STEP_OPTIONS, '--job-name=agentpod-runner', ...(r.cpusPerTask === null ? [] : [`--cpus-per-task=${r.cpusPerTask}`]), ...(r.jobMemMiB === null ? [] : [`--mem=${RUNNER_STEP_MIB}M`])];
+export function runnerStepArgv(r: TaskResources, srun = 'srun'): string[] {
+  return [srun, ...STEP_OPTIONS, '--job-name=agentpod-runner', ...(r.cpusPerTask === null ? [] : [`--cpus-per-task=${r.cpusPerTask}`]), ...(r.jobMemMiB === null ? [] : [`--mem=${RUNNER_STEP_MIB}M`])];
 }
 
 /** The script of one array: each task runs the trial at index offset + SLURM_ARRAY_TASK_ID. */
@@ -190,7 +190,7 @@ export function arrayScript(m: SubmissionManifest, a: Omit<ArraySpec, 'script' |
     '# 3 oom, 4 timeout, 130 interrupted, 2 not launched). It runs as a step so that scancel and the time limit reach',
     '# it with TERM (Slurm only KILLs the batch shell): it then stops its container and records the trial.',
     "trap 'true' TERM",
-    `${formatCommand(runnerStepArgv(resourcesOf(m, a.profile)))} ${agentpodCommand(m, task)}`,
+    `${formatCommand(runnerStepArgv(resourcesOf(m, a.profile), m.agentpod.srun))} ${agentpodCommand(m, task)}`,
     'status=$?',
     '# No shard published: agentpod was killed (e.g. its step went over --mem); remove what it left on this node.',
     `if [ ! -e "${shard}" ]; then ${agentpodCommand(m, [...task, '--sweep'])}; fi`,
@@ -216,9 +216,9 @@ const STEP_OPTIONS = ['--overlap', '--nodes=1', '--ntasks=1', '--export=ALL', '-
  * runner allowance), so the kernel enforces the profile's limit on the container. --export=ALL: the job was
  * submitted with NIL, and the step needs agentpod's environment (podman settings, secrets for `-e NAME`).
  */
-export function containerStepArgv(r: TaskResources, runId: string): string[] {
+export function containerStepArgv(r: TaskResources, runId: string, srun = 'srun'): string[] {
   return [
-    'srun',
+    srun,
     ...STEP_OPTIONS,
     `--job-name=agentpod-${runId}`,
     ...(r.cpusPerTask === null ? [] : [`--cpus-per-task=${r.cpusPerTask}`]),

@@ -7,6 +7,7 @@ import type { Db } from '../db/open.js';
 import { keyOf } from '../batch/matrix.js';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { findOnPath } from '../run/resolve.js';
 import { PASSTHROUGH_ENV, SECRET_ENV } from '../run/spec.js';
 import type { BatchPass, SlurmPassOutcome } from '../engines/engine.js';
 import { batchPaths, logsDir, readSubmissions, submissionDir, writeManifest, MANIFEST_VERSION, type SbatchChoices, type SubmissionManifest } from './manifest.js';
@@ -63,7 +64,7 @@ export function planSubmission(pass: BatchPass, opts: SubmitOptions, cluster: Pi
     batchDir: opts.batchDir,
     dataDir: pass.dataDir,
     dbPath: pass.dbPath,
-    agentpod: { version: base.version, node: process.execPath, cli: join(packageRoot, 'dist', 'cli.js') },
+    agentpod: { version: base.version, node: process.execPath, cli: join(packageRoot, 'dist', 'cli.js'), srun: findOnPath('srun') ?? 'srun' },
     tasks: pass.tasks.filter((t) => trials.some((x) => x.instanceId === t.instanceId)),
     profiles: pass.profiles,
     template: pass.template,

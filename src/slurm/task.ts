@@ -126,7 +126,7 @@ export async function runSlurmTask(req: TaskRequest): Promise<TaskOutcome> {
     gid,
     signal: req.signal,
     log,
-    clientPrefix: (spec) => containerStepArgv(resources, spec.runId),
+    clientPrefix: (spec) => containerStepArgv(resources, spec.runId, m.agentpod.srun),
   };
   const fixOnce = fixCache(ctx);
   const fix = (image: string): Promise<FixResult> => withNodeLock(nodeDir, image, req.signal, () => fixOnce(image));

@@ -52,7 +52,7 @@ export function testManifest(opts: { profiles?: Profile[]; instances?: string[];
     batchDir,
     dataDir: '/shared/agentpod',
     dbPath: '/shared/agentpod/agentpod.db',
-    agentpod: { version: '0.1.0', node: '/usr/bin/node', cli: '/opt/agentpod/dist/cli.js' },
+    agentpod: { version: '0.1.0', node: '/usr/bin/node', cli: '/opt/agentpod/dist/cli.js', srun: '/opt/slurm/bin/srun' },
     tasks: instances.map((id) => testTask(id, `docker.io/swebench/${id}:latest`)),
     profiles,
     template: { text: '{{problem_statement}}', source: 'prompts/swebench.md' },

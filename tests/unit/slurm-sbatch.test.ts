@@ -150,7 +150,7 @@ describe('scripts', () => {
     expect(directives).toEqual(arrayOptions(m, m.arrays[0]));
     expect(script).toContain("trap 'true' TERM");
     expect(script).toContain(
-      `srun --overlap --nodes=1 --ntasks=1 --export=ALL --quiet --job-name=agentpod-runner --cpus-per-task=1 --mem=${RUNNER_ALLOWANCE_MIB - 32}M /usr/bin/node /opt/agentpod/dist/cli.js slurm-task --manifest ${manifestFile} --offset 0\n`,
+      `/opt/slurm/bin/srun --overlap --nodes=1 --ntasks=1 --export=ALL --quiet --job-name=agentpod-runner --cpus-per-task=1 --mem=${RUNNER_ALLOWANCE_MIB - 32}M /usr/bin/node /opt/agentpod/dist/cli.js slurm-task --manifest ${manifestFile} --offset 0\n`,
     );
     // The sweep runs only when no shard was published.
     expect(script).toContain('if [ ! -e "/shared/agentpod/batches/b0123456789ab/shards/s001-i$(printf %06d $((0 + SLURM_ARRAY_TASK_ID)))-j${SLURM_JOB_ID}-r${SLURM_RESTART_COUNT:-0}.db" ]; then');
