@@ -10,9 +10,9 @@ const MiB = 1024 * 1024;
 /**
  * Memory a task needs besides the container: agentpod's node process (sampler, live trace ingest, SQLite), the
  * permission fix (a root helper container and `podman commit`) and the patch capture (`podman mount`, git), podman's
- * client and conmon, and the batch shell. Measured on the 2-core test machine: the runner step's peak
- * (memory.max_usage_in_bytes) over a trial of the test image, with a permission fix, was MEASURED_PEAK MiB (docs/slurm.md);
- * the allowance leaves room for a large repository's fix and patch.
+ * client and conmon, and the batch shell. Measured on the 2-core test machine (29 tasks of the Slurm tests): the
+ * runner step's peak (memory.max_usage_in_bytes) over a trial of the test image was 67-76 MiB, 68-84 MiB with a
+ * permission fix (docs/slurm.md); the allowance leaves room for a large repository's fix and patch.
  */
 export const RUNNER_ALLOWANCE_MIB = 512;
 
