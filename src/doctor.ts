@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { release, userInfo } from 'node:os';
 import { podmanInfo } from './podman/client.js';
+import { cgroupLayout, type CgroupLayout } from './sampler/layout.js';
 import { chooseRuntime, resolveClaude } from './run/resolve.js';
 import { SHARED_PATHS_RW, SYSTEM_PATHS_RO } from './run/spec.js';
 
@@ -16,8 +17,6 @@ export interface Check {
   /** One line: what to do about a warn or fail. */
   fix?: string;
 }
-
-export type CgroupLayout = 'v2' | 'hybrid' | 'v1';
 
 export interface DoctorFacts {
   uid: number;
@@ -36,7 +35,7 @@ export interface DoctorFacts {
   kernel: string;
 }
 
-function hasSubIdRange(file: string, user: string, uid: number): boolean {
+export function hasSubIdRange(file: string, user: string, uid: number): boolean {
   try {
     return readFileSync(file, 'utf8')
       .split('\n')
@@ -47,11 +46,6 @@ function hasSubIdRange(file: string, user: string, uid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export function cgroupLayout(root = '/sys/fs/cgroup'): CgroupLayout {
-  if (existsSync(join(root, 'cgroup.controllers'))) return 'v2';
-  return existsSync(join(root, 'unified')) ? 'hybrid' : 'v1';
 }
 
 function delegatedControllers(uid: number): string[] | null {

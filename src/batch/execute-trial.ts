@@ -5,6 +5,7 @@ import type { Db } from '../db/open.js';
 import { gradeRun, type GradingOptions, type GradingPlan } from '../grading/grade-run.js';
 import type { EvaluationRow } from '../grading/store.js';
 import type { Profile } from '../profiles.js';
+import type { LaunchSpec } from '../run/spec.js';
 import { fixImage, type FixResult } from '../swebench/fix.js';
 import type { PromptTemplate } from '../swebench/prompt.js';
 import type { SwebenchTask } from '../swebench/task.js';
@@ -21,6 +22,8 @@ export interface TrialContext {
   gid: number;
   signal: AbortSignal;
   log: (line: string) => void;
+  /** The command podman's client runs under, per trial (the Slurm engine: a step with the profile's limits). */
+  clientPrefix?: (spec: LaunchSpec) => string[];
 }
 
 /** One permission fix per image for the whole batch pass; a failed fix fails its trials, without retrying. */
@@ -64,7 +67,8 @@ export async function executeTrial(ctx: TrialContext, input: TrialInput): Promis
   const fix = await input.fix(input.image);
   const trial = await prepareTrial({ task: input.task, fix, template: ctx.template, dataDir: ctx.dataDir, log: input.log });
   input.onPrepared?.(trial);
-  const spec = trialSpec(trial, input.profile, ctx.launch, input.batch?.id);
+  const base = trialSpec(trial, input.profile, ctx.launch, input.batch?.id);
+  const spec = ctx.clientPrefix ? { ...base, clientPrefix: ctx.clientPrefix(base) } : base;
   const outcome = await runTrial({
     db: ctx.db,
     dataDir: ctx.dataDir,

@@ -39,6 +39,8 @@ const BENCHES: RegisteredBench[] = [
   { name: 'queries', about: 'p50 latency of the built-in queries on 1M messages and 10M samples', load: fromModule('./queries.js', 'runQueryBench') },
   { name: 'grading', about: 'grade --log throughput (logs/s) vs reading+splitting the same logs; the CLI per log vs agentpod --version', load: fromModule('./grading.js', 'runGradingBench') },
   { name: 'grading-eval', about: 'agentpod grade of a trial (eval container) vs raw podman run --rm of the same driver', load: fromModule('./grading-eval.js', 'runGradingEvalBench') },
+  { name: 'slurm', about: 'per-trial overhead of batch --slurm vs the same trial in a local batch (needs scripts/slurm-cluster.sh up)', load: fromModule('./slurm.js', 'runSlurmBench') },
+  { name: 'merge', about: 'merge throughput of 1,000 trial shards into one database', load: fromModule('./slurm.js', 'runMergeBench') },
 ];
 
 interface BenchResult {

@@ -9,11 +9,13 @@ import { gradeCommand } from './grade.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { ingestCommand } from './ingest.js';
+import { mergeCommand } from './merge.js';
 import { mockApiCommand } from './mock-api.js';
 import { profilesCommand } from './profiles.js';
 import { queryCommand } from './query.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { slurmTaskCommand } from './slurm-task.js';
 import { sqlCommand } from './sql.js';
 import { swebenchCommand } from './swebench.js';
 import { watchCommand } from './watch.js';
@@ -37,4 +39,6 @@ export const commands: CommandModule<any, any>[] = [
   gradeCommand,
   exportCommand,
   imagesCommand,
+  mergeCommand,
+  slurmTaskCommand,
 ];

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../db/open.js';
-import { inspectContainer, PODMAN, removeContainer } from '../podman/client.js';
+import { inspectContainer, PODMAN, podmanGlobalArgs, removeContainer } from '../podman/client.js';
 import { containerStopper } from '../podman/stop.js';
 import { startSampler, type SamplerSummary } from '../sampler/index.js';
 import { evalRunArgv, type EvalContainerSpec } from './container.js';
@@ -12,6 +12,8 @@ import { evalRunArgv, type EvalContainerSpec } from './container.js';
 export interface EvalContainerRequest {
   db: Db;
   spec: EvalContainerSpec;
+  /** Runs podman's client under this command (a Slurm step); empty: directly. */
+  clientPrefix: string[];
   timeoutMs: number | null;
   sampleIntervalMs: number;
   signal?: AbortSignal;
@@ -38,7 +40,8 @@ export async function runEvalContainer(req: EvalContainerRequest): Promise<EvalC
   const started = Date.now();
   const logFile = join(spec.evalDir, CONTAINER_LOG);
   // The driver writes its outputs into the mounted folder; what reaches podman's streams is little: kept whole.
-  const child = execa(PODMAN, evalRunArgv(spec), { cwd: '/', detached: true, reject: false, stdin: 'ignore', all: true });
+  const [command, ...argv] = [...req.clientPrefix, PODMAN, ...podmanGlobalArgs(), ...evalRunArgv(spec)];
+  const child = execa(command, argv, { cwd: '/', detached: true, reject: false, stdin: 'ignore', all: true });
   const clientExit = child.then((r) => r);
   const sampler = startSampler({ db: req.db, runId: spec.evalId, containerName: spec.name, intervalMs: req.sampleIntervalMs, log: req.log });
   let samplerStopped: Promise<SamplerSummary | null> | null = null;

@@ -23,6 +23,8 @@ export interface GradingOptions {
   /** --log-parser: the parser instead of the record's. */
   logParser?: string;
   sampleIntervalMs: number;
+  /** The command the grading container's podman client runs under (a Slurm step), by container name. */
+  clientPrefix?: (containerName: string) => string[];
 }
 
 /** What grading a record needs, checked before anything runs: a ConfigError names what is missing. */
@@ -134,6 +136,7 @@ export async function gradeRun(req: GradeRequest): Promise<EvaluationRow | null>
       backstopSeconds: profile.timeoutMs === null ? null : Math.ceil(profile.timeoutMs / 1000) + 60,
       owner: { pid: process.pid, host: hostname() },
     },
+    clientPrefix: options.clientPrefix?.(container) ?? [],
     timeoutMs: profile.timeoutMs,
     sampleIntervalMs: options.sampleIntervalMs,
     signal: req.signal,

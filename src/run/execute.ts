@@ -8,7 +8,7 @@ import { storeRunFigures } from '../analysis/stored.js';
 import type { Db } from '../db/open.js';
 import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
-import { inspectContainer, podman, PODMAN, removeContainer, type ContainerInspect } from '../podman/client.js';
+import { inspectContainer, podman, PODMAN, podmanGlobalArgs, removeContainer, type ContainerInspect } from '../podman/client.js';
 import { sessionTracePaths, startTraceWatch } from '../ingest/index.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, startSampler, takeHostSnapshot, type SamplerSummary } from '../sampler/index.js';
 import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
@@ -108,9 +108,9 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
 
   const runDir = runDirOf(req.dataDir, spec.runId);
   mkdirSync(runDir, { recursive: true });
-  const argv = podmanRunArgv(spec, spec.promptDelivery === 'argv' ? prompt : null);
+  const [command, ...argv] = [...spec.clientPrefix, PODMAN, ...podmanGlobalArgs(), ...podmanRunArgv(spec, spec.promptDelivery === 'argv' ? prompt : null)];
   writeFileSync(join(runDir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-  writeFileSync(join(runDir, 'argv.json'), `${JSON.stringify([PODMAN, ...argv])}\n`);
+  writeFileSync(join(runDir, 'argv.json'), `${JSON.stringify([command, ...argv])}\n`);
   writeFileSync(join(runDir, 'prompt.txt'), prompt);
   const tracePath = claudeTracePath(spec.user.home, spec.workdir, spec.sessionId);
   const streamFile = join(runDir, 'stdout.jsonl');
@@ -125,7 +125,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   let interruptedBy: string | null = null;
   let error: string | null = null;
   // Own process group: a Ctrl-C on the terminal reaches agentpod only, which then stops the container itself.
-  const child = execa(PODMAN, argv, {
+  const child = execa(command, argv, {
     cwd: '/',
     detached: true,
     reject: false,

@@ -7,6 +7,7 @@ import { SAMPLES_MIGRATIONS } from './samples.js';
 import { GRADING_MIGRATIONS } from './grading.js';
 import { IMPORTERS_MIGRATIONS } from './importers.js';
 import { ANALYSIS_MIGRATIONS } from './analysis.js';
+import { SLURM_MIGRATIONS } from './slurm.js';
 
 export const ALL_MIGRATIONS: Migration[] = [
   ...RUNS_MIGRATIONS,
@@ -16,4 +17,5 @@ export const ALL_MIGRATIONS: Migration[] = [
   ...GRADING_MIGRATIONS,
   ...IMPORTERS_MIGRATIONS,
   ...ANALYSIS_MIGRATIONS,
+  ...SLURM_MIGRATIONS,
 ];
