@@ -1,6 +1,8 @@
 // The built-in queries, in the order `agentpod query --list` shows them (docs/queries.md).
 import { ConfigError } from '../errors.js';
+import { characterizeQuery } from './characterize/index.js';
 import { profilesQuery } from './profiles.js';
+import { resolvedQuery } from './resolved.js';
 import type { Query } from './query.js';
 import { runsQuery } from './runs.js';
 import { tokensQuery } from './tokens.js';
@@ -8,7 +10,7 @@ import { toolProcessesQuery } from './tool-processes.js';
 import { toolResourcesQuery, toolResourcesSummaryQuery } from './tool-resources.js';
 import { toolsQuery } from './tools.js';
 
-export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, toolProcessesQuery, profilesQuery, tokensQuery];
+export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, toolProcessesQuery, profilesQuery, resolvedQuery, tokensQuery, characterizeQuery];
 
 export function findQuery(name: string): Query {
   const query = QUERIES.find((q) => q.name === name);

@@ -1,5 +1,6 @@
-// Attribution in the database: computed once a run has ended (and again when its trace gained calls since),
-// stored in tool_attribution keyed by run and tool_use_id, and read by the queries and the report.
+// Attribution in the database: computed with the run's stored tool-call figures once it has ended (and again
+// when its trace gained calls since), stored in tool_attribution keyed by run and tool_use_id, and read by the
+// queries and the report.
 import type { Db } from '../db/open.js';
 import { attributeRun, memoryStack, type CallAttribution, type CallWindow, type ProcessRecord, type StackPoint, type ValueRecord } from './attribute.js';
 
@@ -86,15 +87,6 @@ export function attributionOf(db: Db, callsPerRun: Map<string, number>): Map<str
     .all(JSON.stringify(stored)) as (Omit<CallAttribution, 'processIds'> & { runId: string })[];
   for (const { runId, ...a } of rows) out.set(attributionKey(runId, a.toolUseId), { ...a, processIds: [] });
   return out;
-}
-
-/** Once a run has ended: attribute its calls (a failure is logged: the run's record does not depend on it). */
-export function recordAttribution(db: Db, runId: string, log: (line: string) => void): void {
-  try {
-    if (db.prepare('SELECT 1 FROM processes WHERE run_id = ? LIMIT 1').get(runId)) attributeAndStore(db, runId);
-  } catch (e) {
-    log(`run ${runId}: attributing processes to tool calls failed: ${(e as Error).message}`);
-  }
 }
 
 /** The run's memory by owner over time (the report's stacked chart); empty without per-process samples. */

@@ -26,6 +26,7 @@ export function controllableDir(location: SourceLocation | null): { dir: string 
   if (location === null) return { cannot: 'the container is not running' };
   if (location.kind === 'cgroup-v2') return { dir: location.dir };
   if (location.kind === 'proc') return { cannot: `the container has no cgroup of its own (${location.reason}): rootless podman cannot set limits here (cgroup v1 or hybrid host, or controllers not delegated)` };
+  if (location.kind === 'slurm-step') return { cannot: `the container runs in Slurm step ${location.step.step}, whose cgroup holds its limits (the profile's, as sbatch asked): agentpod does not change them` };
   return { cannot: 'the container is in a cgroup v1 hierarchy: agentpod sets soft limits and changes limits on cgroup v2 only' };
 }
 

@@ -93,8 +93,8 @@ export class ProcessStore implements TransactionPart {
   ) {
     this.foldBelow = opts.foldBelowBytes ?? DEFAULT_FOLD_BELOW_BYTES;
     this.insertProcess = db.prepare(
-      `INSERT INTO processes (run_id, kind, pid, ppid, start_ms, comm, cmdline, parent_id, group_id, first_seen_ms)
-       VALUES (@runId, @kind, @pid, @ppid, @startMs, @comm, @cmdline, @parentId, @groupId, @firstSeen)`,
+      `INSERT INTO processes (run_id, kind, pid, ppid, start_ms, comm, cmdline, parent_id, group_id, first_seen_ms, process_key)
+       VALUES (@runId, @kind, @pid, @ppid, @startMs, @comm, @cmdline, @parentId, @groupId, @firstSeen, @processKey)`,
     );
     this.setOwnGroup = db.prepare('UPDATE processes SET group_id = id WHERE id = ?');
     this.updateProcess = db.prepare('UPDATE processes SET comm = @comm, last_seen_ms = @lastSeen, peak_rss_bytes = @peakRss, cpu_usec = @cpu WHERE id = @id');
@@ -176,13 +176,14 @@ export class ProcessStore implements TransactionPart {
           kind: p.kind,
           pid: p.pid,
           ppid: p.ppid,
-          startMs: p.starttime === null || this.opts.bootMs === null ? null : Math.round(this.opts.bootMs + p.starttime * (USEC_PER_CLOCK_TICK / 1000)),
+          startMs: this.startMsOf(p),
           comm: p.comm,
           // The container's init is the runtime's until it execs the agent: read again once the name changed.
           cmdline: p.pid !== null && p.comm !== p.cmdlineComm ? (this.opts.cmdline(p.pid) ?? p.cmdline) : p.cmdline,
           parentId: p.parent?.id ?? null,
           groupId: p.group?.id ?? null,
           firstSeen: p.firstSeenMs,
+          processKey: this.processKey(p),
         }).lastInsertRowid,
       );
       if (p.group === p) this.setOwnGroup.run(p.id);
@@ -192,6 +193,16 @@ export class ProcessStore implements TransactionPart {
       const v = this.values[i];
       this.insertValue.run(v.process.id, v.tMs, v.rss, v.pss, v.cpu);
     }
+  }
+
+  private startMsOf(p: Known): number | null {
+    return p.starttime === null || this.opts.bootMs === null ? null : Math.round(this.opts.bootMs + p.starttime * (USEC_PER_CLOCK_TICK / 1000));
+  }
+
+  /** processes.process_key (schema processes-002): what identifies the row within its run without its id. */
+  private processKey(p: Known): string {
+    if (p.kind === 'other') return `other:${p.group ? this.processKey(p.group) : ''}`;
+    return `${p.pid}:${this.startMsOf(p) ?? ''}:${p.firstSeenMs}`;
   }
 
   settle(committed: boolean): void {

@@ -4,7 +4,7 @@
 // the container, no second container: the cost does not grow with the image (vfs storage copies whole
 // images on every commit and run), only with the repository git has to look at.
 import { readFileSync } from 'node:fs';
-import { podman, PODMAN } from '../podman/client.js';
+import { podman, PODMAN, podmanGlobalArgs } from '../podman/client.js';
 import { gitConfigEnv, TESTBED } from './env.js';
 
 /** Caches and build junk that never belong in a patch. */
@@ -43,14 +43,14 @@ export function summarizePatch(patch: Buffer): PatchSummary {
 
 /** Writes the container's /testbed changes since `baseCommit` to `outFile`; the container must have exited. */
 export async function capturePatch(containerName: string, baseCommit: string, outFile: string): Promise<PatchSummary> {
-  const root = (await podman(['unshare', PODMAN, 'mount', containerName])).trim();
+  const root = (await podman(['unshare', PODMAN, ...podmanGlobalArgs(), 'mount', containerName])).trim();
   try {
     const [add, diff] = patchGitCommands(`${root}${TESTBED}`, baseCommit);
     await podman(['unshare', 'git', ...add], { env: PATCH_GIT_ENV });
     // Straight to the file: a patch is bytes (a latin-1 source file must not go through a UTF-8 string).
     await podman(['unshare', 'git', ...diff], { env: PATCH_GIT_ENV, stdout: { file: outFile } });
   } finally {
-    await podman(['unshare', PODMAN, 'umount', containerName]);
+    await podman(['unshare', PODMAN, ...podmanGlobalArgs(), 'umount', containerName]);
   }
   return summarizePatch(readFileSync(outFile));
 }

@@ -5,9 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockApiServer } from '../../src/mockapi/server.js';
-import { startScriptedApi } from '../helpers/mock.js';
+import { describe, expect, it } from 'vitest';
+import { scriptedApiForFile } from '../helpers/mock.js';
 import { agentpod, cliPath, containersOfRun, userTempDir } from '../helpers/user.js';
 
 const MiB = 2 ** 20;
@@ -39,13 +38,7 @@ turns:
       - { type: text, text: "Done." }
 `;
 
-let api: { server: MockApiServer; env: Record<string, string> };
-beforeAll(async () => {
-  api = await startScriptedApi(SCRIPT);
-});
-afterAll(async () => {
-  await api?.server.close();
-});
+const api = scriptedApiForFile(SCRIPT);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const openDb = (dataDir: string) => new Database(join(dataDir, 'agentpod.db'), { readonly: true });

@@ -3,9 +3,8 @@
 // hybrid-cgroup hosts the processes come from the process tree; on cgroup v2 hosts from cgroup.procs.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockApiServer } from '../../src/mockapi/server.js';
-import { startScriptedApi } from '../helpers/mock.js';
+import { describe, expect, it } from 'vitest';
+import { scriptedApiForFile } from '../helpers/mock.js';
 import { agentpod, userTempDir } from '../helpers/user.js';
 
 const MB = 1e6;
@@ -20,13 +19,7 @@ turns:
       - { type: text, text: "Done." }
 `;
 
-let api: { server: MockApiServer; env: Record<string, string> };
-beforeAll(async () => {
-  api = await startScriptedApi(SCRIPT);
-});
-afterAll(async () => {
-  await api?.server.close();
-});
+const api = scriptedApiForFile(SCRIPT);
 
 type Call = { tool: string; detail: string; peak_memory_bytes: number; tool_peak_rss_bytes: number | null; agent_rss_bytes: number | null };
 type ProcessLine = { tool_use_id: string; rank: number; command: string; peak_rss_bytes: number; folded: number; cmdline: string | null };

@@ -4,10 +4,9 @@
 import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockApiServer } from '../../src/mockapi/server.js';
+import { describe, expect, it } from 'vitest';
 import { isPureCgroupV2 } from '../helpers/sampled-run.js';
-import { startScriptedApi } from '../helpers/mock.js';
+import { scriptedApiForFile } from '../helpers/mock.js';
 import { agentpod, userTempDir } from '../helpers/user.js';
 
 const SCRIPT = `
@@ -18,13 +17,7 @@ turns:
       - { type: text, text: "Done." }
 `;
 
-let api: { server: MockApiServer; env: Record<string, string> };
-beforeAll(async () => {
-  api = await startScriptedApi(SCRIPT);
-});
-afterAll(async () => {
-  await api?.server.close();
-});
+const api = scriptedApiForFile(SCRIPT);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

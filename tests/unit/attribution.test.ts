@@ -133,6 +133,8 @@ describe('stored attribution and its queries', () => {
   it('is computed again when the trace has more calls than when it was stored', () => {
     db.prepare("UPDATE attributed_runs SET tool_calls = 4 WHERE run_id = 'r1'").run();
     db.prepare("UPDATE tool_attribution SET tool_peak_rss_bytes = 1 WHERE run_id = 'r1'").run();
+    // New trace lines make the run's stored figures stale (the triggers of db/schema/analysis.ts).
+    db.prepare("DELETE FROM tool_windows_state WHERE run_id = 'r1'").run();
     const calls = findQuery('tool-resources').run(db, { runId: 'r1' });
     expect(calls[0].tool_peak_rss_bytes).toBe(123 * MiB);
   });

@@ -168,7 +168,7 @@ function storeOf(runId: string) {
   return { store, flush };
 }
 
-type ProcessRow = { id: number; kind: string; pid: number | null; comm: string; group_id: number | null; parent_id: number | null; start_ms: number; cmdline: string | null; first_seen_ms: number; last_seen_ms: number | null; peak_rss_bytes: number | null; cpu_usec: number | null };
+type ProcessRow = { id: number; kind: string; pid: number | null; process_key: string; comm: string; group_id: number | null; parent_id: number | null; start_ms: number; cmdline: string | null; first_seen_ms: number; last_seen_ms: number | null; peak_rss_bytes: number | null; cpu_usec: number | null };
 const processRows = (runId: string) => db.prepare('SELECT * FROM processes WHERE run_id = ? ORDER BY id').all(runId) as ProcessRow[];
 const valuesOf = (id: number) => db.prepare('SELECT t_ms, rss_bytes, cpu_usec FROM process_samples WHERE process_id = ? ORDER BY t_ms').all(id) as { t_ms: number; rss_bytes: number; cpu_usec: number }[];
 
@@ -191,6 +191,9 @@ describe('process store', () => {
     // One (other) row per group with folded processes; none for the agent.
     const others = rows.filter((r) => r.kind === 'other');
     expect(others.map((r) => r.group_id).sort()).toEqual([bash.id, sleep.id].sort());
+    // What identifies each row without its id (agentpod merge maps shards' ids by it): pid, start, first sighting.
+    expect([agent.process_key, bash.process_key]).toEqual(['1:1000010:1000', `2:${bash.start_ms}:1000`]);
+    expect(others.map((r) => r.process_key).sort()).toEqual([`other:${bash.process_key}`, `other:${sleep.process_key}`].sort());
     // The agent: a row at every tick (they are the ticks); the others only when their values change.
     expect(valuesOf(agent.id).map((v) => v.t_ms)).toEqual([1000, 1100, 1200]);
     // The python folded while small (8 MiB), then rows of its own from the tick it reached 16 MiB.

@@ -36,4 +36,17 @@ export const PROCESSES_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // A key other than the shard-local integer id, so `agentpod merge` can map a Slurm shard's process ids (and
+    // the parent_id / group_id that point at them) onto the database's own.
+    name: 'processes-002-process-key',
+    sql: `
+      ALTER TABLE processes ADD COLUMN process_key TEXT;  -- 'pid:start_ms:first_seen_ms'; (other) rows: 'other:' and
+                                                          -- their group's key ('other:' alone outside the agent's tree)
+      UPDATE processes SET process_key = pid || ':' || COALESCE(start_ms, '') || ':' || COALESCE(first_seen_ms, '') WHERE kind <> 'other';
+      UPDATE processes SET process_key = 'other:' || COALESCE((SELECT g.process_key FROM processes g WHERE g.id = processes.group_id), '')
+        WHERE kind = 'other';
+      CREATE UNIQUE INDEX processes_key ON processes (run_id, process_key);
+    `,
+  },
 ];

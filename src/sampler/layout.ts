@@ -1,4 +1,4 @@
-// Which cgroup hierarchy this host mounts: what the sampler picks its source by and doctor reports.
+// Which cgroup hierarchy this host mounts: pure v2, hybrid (v1 controllers plus an empty v2 tree), or v1.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
