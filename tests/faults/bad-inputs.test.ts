@@ -139,6 +139,12 @@ const CASES: BadInput[] = [
       exitCode: 2,
     }),
   ),
+  {
+    name: 'batch --parallel auto on Slurm (the local engine\'s)',
+    setup: (dataDir) => ({ args: ['batch', '--data-dir', dataDir, '--tasks', join(workdir, 'tasks.jsonl'), '--slurm', '--parallel', 'auto'] }),
+    says: /--parallel auto is the local engine's; on Slurm, --max-running M limits each array/,
+    exitCode: 2,
+  },
   ...(['run', 'ingest'] as const).map(
     (command): BadInput => ({
       name: `${command} with a database file that is not SQLite`,
