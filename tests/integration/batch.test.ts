@@ -135,7 +135,7 @@ describe('agentpod batch', () => {
   it('--parallel auto never lets the trials together exceed the memory budget (checked from the samples)', async () => {
     const dataDir = userTempDir('agentpod-batch-auto-');
     const oneTask = tempFile('one.jsonl', JSON.stringify({ instance_id: 'calc__issue-1', image_name: WITH_ISSUE }));
-    const common = ['batch', '--data-dir', dataDir, '--tasks', oneTask, '--profiles', 'small', '--json'];
+    const common = ['batch', '--data-dir', dataDir, '--tasks', oneTask, '--profiles', 'small', '--no-grade', '--json'];
     // Known peaks first: two trials, one at a time.
     const known = await agentpod([...common, '--repeat', '2', '--parallel', '1', '--name', `known-${suffix}`], { env: fastApi.env });
     expect(known.exitCode, String(known.stderr)).toBe(0);
