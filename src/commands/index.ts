@@ -13,6 +13,7 @@ import { queryCommand } from './query.js';
 import { sqlCommand } from './sql.js';
 import { reportCommand } from './report.js';
 import { demoCommand } from './demo.js';
+import { replayCommand } from './replay.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [demoCommand, runCommand, profilesCommand, doctorCommand, mockApiCommand, ingestCommand, watchCommand, queryCommand, sqlCommand, reportCommand, swebenchCommand, batchCommand, imagesCommand];
+export const commands: CommandModule<any, any>[] = [demoCommand, runCommand, profilesCommand, doctorCommand, mockApiCommand, ingestCommand, watchCommand, queryCommand, sqlCommand, reportCommand, swebenchCommand, batchCommand, imagesCommand, replayCommand];

@@ -71,8 +71,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       return;
     }
     const { executeRun } = await import('../run/execute.js');
+    const { captureStartState, recordStartState } = await import('../run/start-state.js');
     if (args.image) await ensureImage(args.image, (line) => process.stderr.write(`${line}\n`));
     else await ensureBaseImage();
+    // What the work dir is before the agent touches it, so the run can be replayed (docs/replay.md).
+    const startState = await captureStartState({ workdir, workdirOnHost, image: spec.image });
     const db = await openStore(args);
     const controller = abortOnSignals();
     const outcome = await executeRun({
@@ -83,6 +86,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       signal: controller.signal,
       sampleIntervalMs: args['sample-interval'],
       log: (line) => process.stderr.write(`${line}\n`),
+      hooks: { afterStart: ({ runId }) => recordStartState(db, runId, startState) },
     });
     db.close();
     if (args.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseScript, ScriptError } from '../../src/mockapi/script.js';
+import { readRequest, type RequestView } from '../../src/mockapi/request.js';
 import { chooseTurn, startMockApi } from '../../src/mockapi/server.js';
 
 const script = parseScript(
@@ -18,20 +19,23 @@ agents:
 
 const tools = [{ name: 'Bash' }];
 
+let requestCount = 0;
+const view = (body: Record<string, unknown>): RequestView =>
+  readRequest(JSON.stringify({ model: 'm', ...body }), { index: ++requestCount, path: '/v1/messages', client: null, agentHeader: null });
+
 describe('chooseTurn', () => {
   it('answers turn N of the conversation that already holds N assistant messages', () => {
-    expect(chooseTurn(script, { tools, messages: [{ role: 'user', content: 'go' }] }).turn).toBe(0);
-    const second = chooseTurn(script, { tools, messages: [{ role: 'user', content: 'go' }, { role: 'assistant', content: [] }, { role: 'user', content: [] }] });
+    expect(chooseTurn(script, view({ tools, messages: [{ role: 'user', content: 'go' }] })).turn).toBe(0);
+    const second = chooseTurn(script, view({ tools, messages: [{ role: 'user', content: 'go' }, { role: 'assistant', content: [] }, { role: 'user', content: [] }] }));
     expect(second.turn).toBe(1);
     expect(second.reply.content).toEqual([{ type: 'text', text: 'all done' }]);
   });
-  it('routes a subagent conversation by its first user message, and tool-less requests as auxiliary', () => {
-    expect(chooseTurn(script, { tools, messages: [{ role: 'user', content: [{ type: 'text', text: 'SUBTASK count files' }] }] }).conversation).toBe('SUBTASK');
-    expect(chooseTurn(script, { messages: [{ role: 'user', content: 'title?' }] }).conversation).toBe('auxiliary');
+  it('routes a subagent conversation by its first user message', () => {
+    expect(chooseTurn(script, view({ tools, messages: [{ role: 'user', content: [{ type: 'text', text: 'SUBTASK count files' }] }] })).conversation).toBe('SUBTASK');
   });
   it('ends a conversation that outruns the script with a plain text turn', () => {
     const messages = Array.from({ length: 7 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: 'x' }));
-    expect(chooseTurn(script, { tools, messages }).reply.content[0].type).toBe('text');
+    expect(chooseTurn(script, view({ tools, messages })).reply.content[0].type).toBe('text');
   });
 });
 

@@ -4,5 +4,6 @@ import { RUNS_MIGRATIONS } from './runs.js';
 import { TRACES_MIGRATIONS } from './traces.js';
 import { SWEBENCH_MIGRATIONS } from './swebench.js';
 import { SAMPLES_MIGRATIONS } from './samples.js';
+import { REPLAY_MIGRATIONS } from './replay.js';
 
-export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS, ...SWEBENCH_MIGRATIONS, ...SAMPLES_MIGRATIONS];
+export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS, ...SWEBENCH_MIGRATIONS, ...SAMPLES_MIGRATIONS, ...REPLAY_MIGRATIONS];
