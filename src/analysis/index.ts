@@ -2,12 +2,13 @@
 import { ConfigError } from '../errors.js';
 import { profilesQuery } from './profiles.js';
 import type { Query } from './query.js';
+import { replayQuery } from './replay.js';
 import { runsQuery } from './runs.js';
 import { tokensQuery } from './tokens.js';
 import { toolResourcesQuery, toolResourcesSummaryQuery } from './tool-resources.js';
 import { toolsQuery } from './tools.js';
 
-export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, profilesQuery, tokensQuery];
+export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, profilesQuery, tokensQuery, replayQuery];
 
 export function findQuery(name: string): Query {
   const query = QUERIES.find((q) => q.name === name);

@@ -33,6 +33,8 @@ export interface RunReportData {
   calls: MeasuredToolCall[];
   tools: Row[];
   patch: { text: string; bytes: number } | null;
+  /** A replay's original run: its memory curve, shifted to start when the replay started. */
+  original?: { runId: string; samples: { t_ms: number; memory_current_bytes: number | null }[] } | null;
 }
 
 /** patch.diff beyond this is cut in the page (the file keeps all of it). */
@@ -61,7 +63,18 @@ export function loadRunReport(db: Db, runId: string): RunReportData {
     calls: measuredToolCalls(db, filter),
     tools: toolsRows(db, filter),
     patch: readPatch(run.run_dir),
+    original: loadOriginalCurve(db, run),
   };
+}
+
+function loadOriginalCurve(db: Db, run: Record<string, Cell>): RunReportData['original'] {
+  const original = db
+    .prepare('SELECT o.id, o.started_at FROM replays p JOIN runs o ON o.id = p.original_run_id WHERE p.run_id = ?')
+    .get(run.id) as { id: string; started_at: number } | undefined;
+  if (!original) return null;
+  const shift = Number(run.started_at) - original.started_at;
+  const samples = db.prepare('SELECT t_ms + ? AS t_ms, memory_current_bytes FROM samples WHERE run_id = ? ORDER BY t_ms').all(shift, original.id) as { t_ms: number; memory_current_bytes: number | null }[];
+  return { runId: original.id, samples };
 }
 
 /** The samples at which a cumulative counter went up, and by how much. */
@@ -105,13 +118,15 @@ function limitNote(enforced: Cell | undefined): string {
 /** The time axis: the run's start to its end, widened to every sample and tool call. */
 function runAxis(d: RunReportData): TimeAxis {
   const started = num(d.run.started_at)!;
-  const times = [started, num(d.run.finished_at), ...d.samples.map((s) => s.t_ms), ...d.calls.flatMap((c) => [c.startMs, c.endMs])].filter((t): t is number => t !== null);
+  const overlay = d.original?.samples ?? [];
+  const times = [started, num(d.run.finished_at), ...d.samples.map((s) => s.t_ms), ...overlay.map((s) => s.t_ms), ...d.calls.flatMap((c) => [c.startMs, c.endMs])].filter((t): t is number => t !== null);
   return timeAxis(Math.min(...times), Math.max(...times), started);
 }
 
 function memoryChart(d: RunReportData, axis: TimeAxis): Html {
   const limit = num(d.run.memory_limit_bytes);
-  const values = d.samples.flatMap((s) => [s.memory_current_bytes, s.memory_working_set_bytes]).filter((v): v is number => v !== null);
+  const overlay = d.original?.samples.length ? d.original : null;
+  const values = [...d.samples.flatMap((s) => [s.memory_current_bytes, s.memory_working_set_bytes]), ...(overlay?.samples.map((s) => s.memory_current_bytes) ?? [])].filter((v): v is number => v !== null);
   const markers: Marker[] = mergeEvents(counterIncrements(d.samples, 'memory_events_oom_kill'), msPerPixel(axis)).map((e) => ({ tMs: e.tMs, label: `OOM kill${e.by > 1 ? ` ×${e.by}` : ''}`, className: 'oom-marker' }));
   if (d.run.oom_killed === 1 && markers.length === 0) {
     markers.push({ tMs: num(d.run.finished_at) ?? d.samples.at(-1)!.t_ms, label: 'OOM-killed (podman)', className: 'oom-marker' });
@@ -123,6 +138,7 @@ function memoryChart(d: RunReportData, axis: TimeAxis): Html {
     series: [
       { label: 'memory.current', className: 'memory-current', points: d.samples.map((s) => ({ x: s.t_ms, y: s.memory_current_bytes })) },
       { label: 'working set', className: 'working-set', points: d.samples.map((s) => ({ x: s.t_ms, y: s.memory_working_set_bytes })) },
+      ...(overlay ? [{ label: 'original run', className: 'original-memory', points: overlay.samples.map((s) => ({ x: s.t_ms, y: s.memory_current_bytes })) }] : []),
     ],
     ...valueAxis(Math.max(...values, limit ?? 0, 1), byteTicks),
     yLabel: formatBytes,
@@ -233,6 +249,7 @@ export function renderRunReport(d: RunReportData): string {
     `agentpod run ${runId}`,
     h('h1', {}, `Run ${runId}`),
     h('p', { class: 'sub' }, `${String(d.run.status)} · profile ${String(d.run.profile)} · ${humanCell(d.run.started_at ?? null, 'time')} · time axis: from the run's start`),
+    d.original ? note(`A replay of run ${d.original.runId}: the memory chart overlays the original's memory.current, shifted to start when this run started (agentpod query replay --run ${runId} compares each tool call).`) : null,
     section('Resources over time', ...charts, ...calls),
     section('Summary', summary(d)),
     section('Tools', ...tables),
