@@ -33,6 +33,7 @@ const BENCHES: RegisteredBench[] = [
   { name: 'swebench', about: 'warm SWE-bench launch vs raw podman run; permission-fix time for 1k/10k/50k files', load: fromModule('./swebench.js', 'runSwebenchBench') },
   { name: 'sampler', about: 'sampler CPU cost at 100 ms and 1 s intervals, % of one core', load: fromModule('./sampler.js', 'runSamplerBench') },
   { name: 'ingest', about: 'ingest throughput vs read+JSON.parse, 600 MB file, no-change re-scan, ccusage', load: fromModule('./ingest.js', 'runIngestBench') },
+  { name: 'replay', about: 'agentpod replay --think-time none vs the original agentpod run of the same trajectory', load: fromModule('./replay.js', 'runReplayBench') },
   { name: 'queries', about: 'p50 latency of the built-in queries on 1M messages and 10M samples', load: fromModule('./queries.js', 'runQueryBench') },
 ];
 

@@ -56,14 +56,15 @@ export interface Divergence {
 export function compareCalls(original: CallResult, replay: CallResult): Divergence {
   const reasons: string[] = [];
   const known = <T>(a: T | null, b: T | null) => a !== null && b !== null;
-  if (!replay.present) reasons.push('missing');
-  else if (original.hasResult && !replay.hasResult) reasons.push('no-result');
+  if (!replay.present) return { diverged: true, reasons: ['missing'] };
+  if (original.hasResult && !replay.hasResult) reasons.push('no-result');
   else {
     if (known(original.isError, replay.isError) && original.isError !== replay.isError) reasons.push('error');
     if (known(original.exitCode, replay.exitCode) && original.exitCode !== replay.exitCode) reasons.push('exit-code');
-    if (known(original.oomKills, replay.oomKills) && original.oomKills! > 0 !== replay.oomKills! > 0) reasons.push('oom-kill');
-    if (original.outputSha256 !== replay.outputSha256) reasons.push('output');
   }
+  // A call cut off without a result (its agent killed) still shows whether the cgroup counted an OOM kill.
+  if (known(original.oomKills, replay.oomKills) && original.oomKills! > 0 !== replay.oomKills! > 0) reasons.push('oom-kill');
+  if (replay.hasResult && original.outputSha256 !== replay.outputSha256) reasons.push('output');
   return { diverged: reasons.length > 0, reasons };
 }
 
@@ -95,6 +96,8 @@ function oomKillsDuring(db: Db, runId: string, startMs: number, endMs: number): 
 
 /** The results of these tool calls as the trace (and, with a run, its samples) recorded them. */
 export function callResults(db: Db, toolUseIds: string[], runId: string | null): Map<string, CallResult> {
+  const finishedAt = runId === null ? null : ((db.prepare('SELECT finished_at FROM runs WHERE id = ?').pluck().get(runId) as number | null | undefined) ?? null);
+  const oomKills = (start: number | null, end: number | null) => (runId !== null && start !== null && end !== null ? oomKillsDuring(db, runId, start, end) : null);
   const rows = db
     .prepare(
       `SELECT u.tool_use_id, u.name, u.timestamp_ms AS start_ms, r.timestamp_ms AS end_ms, r.is_error, r.file_id, r.line_no, r.block_index
@@ -106,7 +109,8 @@ export function callResults(db: Db, toolUseIds: string[], runId: string | null):
   const results = new Map<string, CallResult>();
   for (const row of rows) {
     if (row.file_id === null) {
-      results.set(row.tool_use_id, { ...MISSING_CALL, present: true });
+      // No result: measured to the run's end, as tool-resources does.
+      results.set(row.tool_use_id, { ...MISSING_CALL, present: true, oomKills: oomKills(row.start_ms, finishedAt) });
       continue;
     }
     const raw = line.get(row.file_id, row.line_no) as { raw: Buffer; raw_deflated: number };
@@ -118,7 +122,7 @@ export function callResults(db: Db, toolUseIds: string[], runId: string | null):
       hasResult: true,
       isError,
       exitCode: row.name === 'Bash' ? bashExitCode(isError, content) : null,
-      oomKills: runId !== null && row.start_ms !== null && row.end_ms !== null ? oomKillsDuring(db, runId, row.start_ms, row.end_ms) : null,
+      oomKills: oomKills(row.start_ms, row.end_ms),
       outputSha256: outputSha256(content),
     });
   }

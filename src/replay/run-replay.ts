@@ -18,6 +18,7 @@ import { applyOverrides, loadProfile, type LimitOverrides, type Profile } from '
 import { executeRun, type RunOutcome } from '../run/execute.js';
 import { buildLaunchSpec } from '../run/resolve.js';
 import { PASSTHROUGH_ENV, SECRET_ENV, type LaunchSpec } from '../run/spec.js';
+import { recordStartState, type StartState } from '../run/start-state.js';
 import { fixImage, type FixResult } from '../swebench/fix.js';
 import { imageBaseName } from '../swebench/image-name.js';
 import { captureRepoPatch, type PatchSummary } from '../swebench/patch.js';
@@ -165,6 +166,9 @@ async function replayOnce(o: OneReplay): Promise<ReplayOutcome> {
     baseSpec.extraMounts.push({ source: copy, target: start.top, readOnly: false });
   }
 
+  // A plain run's replay started from the original's state: recorded, it can be replayed in turn.
+  const ownStart: StartState | null =
+    start.kind === 'git' ? { kind: 'git', workdir: start.workdir, top: start.top, head: start.head, changes: 0 } : start.kind === 'image' ? { kind: 'image', workdir: start.workdir, image: start.image, imageId: start.imageId } : null;
   const script = buildReplayScript(session, { salt: baseSpec.runId, thinkFactor: o.thinkFactor });
   const matcher = new ConversationMatcher(script);
   const stop = new AbortController();
@@ -195,6 +199,7 @@ async function replayOnce(o: OneReplay): Promise<ReplayOutcome> {
         hooks: {
           afterStart: ({ runId }) => {
             if (o.batch) linkReplayToBatch(db, runId, o.batch.id, o.batch.trialIndex);
+            if (ownStart) recordStartState(db, runId, ownStart);
           },
           afterExit: async () => {
             if (start.kind === 'git' && !stop.signal.aborted) patch = await captureRepoPatch(copy, start.head, join(runDir, 'patch.diff'));

@@ -5,14 +5,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calcImageSpec } from '../../src/bench/test-images.js';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { fixedImageName } from '../../src/swebench/image-name.js';
+import { gitAsTestUser, gitWorkdir } from '../helpers/git.js';
 import { startScriptedApi } from '../helpers/mock.js';
 import { buildTestImage, removeTestImages } from '../helpers/testbed.js';
-import { agentpod, containersOfRun, isRoot, runAsTestUser, testUser, userTempDir } from '../helpers/user.js';
+import { agentpod, containersOfRun, testUser, userTempDir } from '../helpers/user.js';
 
 /** Think time dominates: each turn waits 6 s before the model "answers". */
 const TRIAL_SCRIPT = `
@@ -89,22 +89,6 @@ const callsOf = (runId: string) =>
     runId,
   );
 const runRow = (runId: string) => query<Record<string, unknown>>('SELECT * FROM runs WHERE id = ?', runId)[0];
-
-async function gitAsTestUser(dir: string, args: string[]): Promise<string> {
-  const r = await runAsTestUser('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', ...args]);
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')}: ${String(r.stderr)}`);
-  return String(r.stdout);
-}
-
-async function gitWorkdir(files: Record<string, string>): Promise<string> {
-  const dir = userTempDir('agentpod-replay-work-');
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  if (isRoot) await execa('chown', ['-R', `${testUser.uid}:${testUser.gid}`, dir]);
-  await gitAsTestUser(dir, ['init', '-q']);
-  await gitAsTestUser(dir, ['add', '.']);
-  await gitAsTestUser(dir, ['commit', '-qm', 'start']);
-  return dir;
-}
 
 beforeAll(async () => {
   trialApi = await startScriptedApi(TRIAL_SCRIPT);
@@ -200,6 +184,8 @@ describe('agentpod replay of a plain run in a git work dir', () => {
     expect(readFileSync(join(outcome.runDir, 'workdir', 'notes.txt'), 'utf8')).toBe('hello\nedited\n');
     expect(readFileSync(join(outcome.runDir, 'patch.diff'), 'utf8')).toMatch(/\+new[\s\S]*\+edited/);
     expect(query('SELECT conversation FROM replay_tool_calls WHERE replay_run_id = ? AND conversation != ?', outcome.runId, 'main')).toHaveLength(1);
+    // The replay started from the same state, recorded: it can be replayed in turn.
+    expect(query('SELECT kind, git_top, git_head, git_changes FROM run_start_states WHERE run_id = ?', outcome.runId)).toEqual([{ kind: 'git', git_top: workdir, git_head: head, git_changes: 0 }]);
     expect(await containersOfRun(outcome.runId)).toEqual([]);
   });
 
@@ -270,6 +256,7 @@ describe('agentpod replay refuses', () => {
       `#!/usr/bin/env node
 const res = await fetch(process.env.ANTHROPIC_BASE_URL + '/v1/messages', { method: 'POST', headers: { 'user-agent': 'claude-cli/9.0.0 (external, sdk-cli)' }, body: JSON.stringify({ model: 'm', tools: [{ name: 'Bash' }], messages: [{ role: 'user', content: 'Count the files.' }] }) });
 console.log(JSON.stringify({ type: 'status', code: res.status }));
+process.on('SIGTERM', () => process.exit(143));
 await new Promise((r) => setTimeout(r, 60000));
 `,
     );

@@ -202,6 +202,7 @@ describe('divergence', () => {
     expect(compareCalls(result({}), result({ isError: true, exitCode: 137, oomKills: 1, outputSha256: 'k' })).reasons).toEqual(['error', 'exit-code', 'oom-kill', 'output']);
     expect(compareCalls(result({}), MISSING_CALL).reasons).toEqual(['missing']);
     expect(compareCalls(result({}), { ...MISSING_CALL, present: true }).reasons).toEqual(['no-result']);
+    expect(compareCalls(result({}), { ...MISSING_CALL, present: true, oomKills: 1 }).reasons).toEqual(['no-result', 'oom-kill']);
     // Where one side has no cgroup counters (the /proc source), OOM kills are not compared.
     expect(compareCalls(result({ oomKills: null }), result({ oomKills: 2 })).diverged).toBe(false);
   });
@@ -227,5 +228,27 @@ describe('start plans', () => {
   it('replays a session agentpod did not run in the image it is given: a trial when its cwd is /testbed', () => {
     expect(planStart({ ...base, cwd: '/testbed' }, 'img')).toEqual({ kind: 'trial', sourceImage: 'img', baseCommit: null, sourceImageId: null });
     expect(planStart(base, 'img')).toEqual({ kind: 'image', image: 'img', workdir: '/work', imageId: null });
+  });
+});
+
+describe('the replay report', () => {
+  it('overlays the original\'s memory curve on the replay\'s', async () => {
+    const { renderRunReport } = await import('../../src/report/run-report.js');
+    const T = 1_700_000_000_000;
+    const samples = [0, 100, 200].map((t) => ({ t_ms: T + t, memory_current_bytes: 100 + t, memory_working_set_bytes: 90, memory_events_oom_kill: 0, cpu_nr_throttled: 0 }));
+    const data = {
+      run: { id: 'r2', status: 'ok', profile: 'small', started_at: T, finished_at: T + 300, session_id: 's2', memory_limit_bytes: 1000, limits_enforced: 1 },
+      runLine: {},
+      samples,
+      cpuCores: [],
+      hasTrace: true,
+      calls: [],
+      tools: [],
+      patch: null,
+    };
+    expect(renderRunReport(data)).not.toContain('class="series series-original-memory"');
+    const html = renderRunReport({ ...data, original: { runId: 'r1', samples: [{ t_ms: T + 50, memory_current_bytes: 700 }, { t_ms: T + 400, memory_current_bytes: 800 }] } });
+    expect(html).toContain('class="series series-original-memory"');
+    expect(html).toContain('A replay of run r1');
   });
 });
