@@ -19,7 +19,7 @@ const CLI = join(packageRoot, 'dist', 'cli.js');
 const SCRIPT = `
 turns:
   - content:
-      - { type: tool_use, name: Bash, input: { command: "ls -la && git log --oneline" } }
+      - { type: tool_use, name: Bash, input: { command: "ls && git log --format=%s" } }
       - { type: tool_use, name: Read, input: { file_path: "WORKDIR/notes.txt" } }
   - content:
       - { type: tool_use, name: Bash, input: { command: "echo made > made-by-agent.txt && cat made-by-agent.txt" } }

@@ -145,32 +145,67 @@ interface OneReplay {
   batch: { id: string; trialIndex: number } | null;
 }
 
-async function replayOnce(o: OneReplay): Promise<ReplayOutcome> {
-  const { req, original, session, prepared, prompt } = o;
-  const { db, log } = req;
-  const { start, fix } = prepared;
-  const launch = { ...req.launch, model: req.launch.model ?? original.run?.model ?? undefined };
-  const trial: PreparedTrial | null =
-    start.kind === 'trial'
-      ? { instanceId: original.run?.instance_id ?? imageBaseName(fix!.sourceImage), task: original.swebench?.task ?? null, fix: fix!, baseCommit: fix!.testbedHead!, prompt, problemFrom: `session ${original.sessionId}` }
-      : null;
-  const baseSpec =
-    start.kind === 'trial'
-      ? trialSpec(trial!, o.profile, launch, o.batch?.id)
-      : buildLaunchSpec({ ...launch, profile: o.profile, image: start.image, workdir: start.workdir, workdirOnHost: false, promptBytes: Buffer.byteLength(prompt) });
-  const runDir = runDirOf(req.dataDir, baseSpec.runId);
-  const copy = join(runDir, 'workdir');
-  if (start.kind === 'git') {
-    await cloneWorkdir(start, copy);
-    // The copy where the original was: absolute paths in the recorded tool calls reach it, not the original.
-    baseSpec.extraMounts.push({ source: copy, target: start.top, readOnly: false });
-  }
+/** The launch of one replay: its spec, the trial it is (SWE-bench), its work dir copy, the start state it records. */
+interface ReplayLaunch {
+  spec: LaunchSpec;
+  trial: PreparedTrial | null;
+  runDir: string;
+  /** git: the fresh clone in the run folder, mounted where the original work dir was. */
+  copy: string | null;
+  /** A plain run's replay starts from the original's state; recorded, it can be replayed in turn. */
+  ownStart: StartState | null;
+}
 
-  // A plain run's replay started from the original's state: recorded, it can be replayed in turn.
-  const ownStart: StartState | null =
-    start.kind === 'git' ? { kind: 'git', workdir: start.workdir, top: start.top, head: start.head, changes: 0 } : start.kind === 'image' ? { kind: 'image', workdir: start.workdir, image: start.image, imageId: start.imageId } : null;
-  const script = buildReplayScript(session, { salt: baseSpec.runId, thinkFactor: o.thinkFactor });
+async function prepareLaunch(o: OneReplay): Promise<ReplayLaunch> {
+  const { original, prompt } = o;
+  const { start, fix } = o.prepared;
+  const launch = { ...o.req.launch, model: o.req.launch.model ?? original.run?.model ?? undefined };
+  if (start.kind === 'trial') {
+    const trial: PreparedTrial = { instanceId: original.run?.instance_id ?? imageBaseName(fix!.sourceImage), task: original.swebench?.task ?? null, fix: fix!, baseCommit: fix!.testbedHead!, prompt, problemFrom: `session ${original.sessionId}` };
+    const spec = trialSpec(trial, o.profile, launch, o.batch?.id);
+    return { spec, trial, runDir: runDirOf(o.req.dataDir, spec.runId), copy: null, ownStart: null };
+  }
+  const spec = buildLaunchSpec({ ...launch, profile: o.profile, image: start.image, workdir: start.workdir, workdirOnHost: false, promptBytes: Buffer.byteLength(prompt) });
+  const runDir = runDirOf(o.req.dataDir, spec.runId);
+  if (start.kind === 'image') return { spec, trial: null, runDir, copy: null, ownStart: { kind: 'image', workdir: start.workdir, image: start.image, imageId: start.imageId } };
+  const copy = join(runDir, 'workdir');
+  await cloneWorkdir(start, copy);
+  // The copy where the original was: absolute paths in the recorded tool calls reach it, not the original.
+  spec.extraMounts.push({ source: copy, target: start.top, readOnly: false });
+  return { spec, trial: null, runDir, copy, ownStart: { kind: 'git', workdir: start.workdir, top: start.top, head: start.head, changes: 0 } };
+}
+
+/** The run itself: through the trial path for a SWE-bench trial, else a run with the replay's own hooks. */
+async function launchReplay(o: OneReplay, l: ReplayLaunch, spec: LaunchSpec, signal: AbortSignal): Promise<RunOutcome & { patch?: PatchSummary | null }> {
+  const { db, dataDir, log } = o.req;
+  const common = { db, dataDir, spec, signal, sampleIntervalMs: o.req.launch.sampleIntervalMs, log };
+  if (l.trial) return runTrial({ ...common, trial: l.trial, batch: o.batch ?? undefined });
+  const { start } = o.prepared;
+  let patch: PatchSummary | null = null;
+  const outcome = await executeRun({
+    ...common,
+    prompt: o.prompt,
+    hooks: {
+      afterStart: ({ runId }) => {
+        if (o.batch) linkReplayToBatch(db, runId, o.batch.id, o.batch.trialIndex);
+        if (l.ownStart) recordStartState(db, runId, l.ownStart);
+      },
+      afterExit: async () => {
+        if (start.kind === 'git' && !signal.aborted) patch = await captureRepoPatch(l.copy!, start.head, join(l.runDir, 'patch.diff'));
+        return { replay: { originalRunId: o.original.run?.id ?? null, originalSessionId: o.original.sessionId, startState: start.kind, workdirCopy: l.copy, patch } };
+      },
+    },
+  });
+  return l.copy ? { ...outcome, patch } : outcome;
+}
+
+async function replayOnce(o: OneReplay): Promise<ReplayOutcome> {
+  const { req, original, session } = o;
+  const { db, log } = req;
+  const l = await prepareLaunch(o);
+  const script = buildReplayScript(session, { salt: l.spec.runId, thinkFactor: o.thinkFactor });
   const matcher = new ConversationMatcher(script);
+  // The run stops on the user's signal, or when the scripted server refuses a request.
   const stop = new AbortController();
   const forward = () => stop.abort(req.signal.reason);
   if (req.signal.aborted) forward();
@@ -181,58 +216,37 @@ async function replayOnce(o: OneReplay): Promise<ReplayOutcome> {
     onFailure: (e) => {
       if (failure) return;
       failure = e.message;
-      log(`replay ${baseSpec.runId}: ${e.message}; stopping the run`);
+      log(`replay ${l.spec.runId}: ${e.message}; stopping the run`);
       stop.abort('replay-stopped');
     },
   });
-  const spec = pointAtScriptedApi(baseSpec, server.url);
-  log(`replay ${spec.runId}: session ${original.sessionId}${original.run ? ` (run ${original.run.id})` : ''}, ${script.links.length} tool call(s) in ${session.conversations.length} conversation(s), think time ×${o.thinkFactor}, scripted server ${server.url}`);
+  log(`replay ${l.spec.runId}: session ${original.sessionId}${original.run ? ` (run ${original.run.id})` : ''}, ${script.links.length} tool call(s) in ${session.conversations.length} conversation(s), think time ×${o.thinkFactor}, scripted server ${server.url}`);
   let outcome: RunOutcome & { patch?: PatchSummary | null };
   try {
-    const common = { db, dataDir: req.dataDir, spec, signal: stop.signal, sampleIntervalMs: launch.sampleIntervalMs, log };
-    if (trial) outcome = await runTrial({ ...common, trial, batch: o.batch ?? undefined });
-    else {
-      let patch: PatchSummary | null = null;
-      outcome = await executeRun({
-        ...common,
-        prompt,
-        hooks: {
-          afterStart: ({ runId }) => {
-            if (o.batch) linkReplayToBatch(db, runId, o.batch.id, o.batch.trialIndex);
-            if (ownStart) recordStartState(db, runId, ownStart);
-          },
-          afterExit: async () => {
-            if (start.kind === 'git' && !stop.signal.aborted) patch = await captureRepoPatch(copy, start.head, join(runDir, 'patch.diff'));
-            return { replay: { originalRunId: original.run?.id ?? null, originalSessionId: original.sessionId, startState: start.kind, workdirCopy: start.kind === 'git' ? copy : null, patch } };
-          },
-        },
-      });
-      outcome = { ...outcome, ...(start.kind === 'git' ? { patch } : {}) };
-    }
+    outcome = await launchReplay(o, l, pointAtScriptedApi(l.spec, server.url), stop.signal);
   } finally {
     req.signal.removeEventListener('abort', forward);
     await server.close();
   }
-  const divergence = recordDivergence(db, { replayRunId: outcome.runId, originalRunId: original.run?.id ?? null, links: script.links });
   const served = matcher.served.filter((s) => s.turn !== null).length;
   const summary: ReplaySummary = {
     originalRunId: original.run?.id ?? null,
     originalSessionId: original.sessionId,
-    startState: start.kind,
+    startState: o.prepared.start.kind,
     thinkTime: req.thinkTime,
     thinkFactor: o.thinkFactor,
     conversations: session.conversations.length,
     scriptSteps: script.conversations.reduce((n, c) => n + c.turns.length, 0),
     stepsServed: served,
     pastEndRequests: matcher.served.length - served,
-    ...divergence,
+    ...recordDivergence(db, { replayRunId: outcome.runId, originalRunId: original.run?.id ?? null, links: script.links }),
     originalPatchSha256: original.run ? sha256File(join(original.run.run_dir, 'patch.diff')) : null,
     replayPatchSha256: sha256File(join(outcome.runDir, 'patch.diff')),
     error: failure,
     warnings: session.warnings,
   };
   recordReplay(db, outcome.runId, summary);
-  return { ...outcome, ...(fix ? { fix } : {}), replay: summary };
+  return { ...outcome, ...(o.prepared.fix ? { fix: o.prepared.fix } : {}), replay: summary };
 }
 
 /** Every replay of the invocation (profiles × repeats, in order); it stops at the first that the script could not answer. */

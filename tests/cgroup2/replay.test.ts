@@ -31,6 +31,7 @@ afterAll(async () => {
   await api?.server.close();
 });
 
+const AGENTPOD_RUN_MS = 1_200_000;
 const lastJson = (stdout: unknown) => JSON.parse(String(stdout).trim().split('\n').pop()!);
 
 function rows(sql: string, ...params: unknown[]): Record<string, unknown>[] {
@@ -43,11 +44,18 @@ function rows(sql: string, ...params: unknown[]): Record<string, unknown>[] {
 }
 
 describe('agentpod replay under enforced cgroup v2 limits', () => {
-  it('records the 300 MiB call of a run replayed at --memory 256m as diverged by an OOM kill, and the replay as oom', async () => {
+  let runId: string;
+
+  // The original, where the allocation fits. Each agentpod run takes minutes in the emulated VM (13 on a
+  // loaded 2-core host), so the original has a hook of its own and both have more time than the config's.
+  beforeAll(async () => {
     const workdir = await gitWorkdir({ 'README.md': 'allocation test\n' });
     const original = await agentpod(['run', '--data-dir', dataDir, '--workdir', workdir, '--memory', '1g', '--json', 'allocate 300 MiB'], { env: api.env });
     expect(original.exitCode, String(original.stderr)).toBe(0);
-    const { runId } = lastJson(original.stdout);
+    runId = lastJson(original.stdout).runId;
+  }, AGENTPOD_RUN_MS);
+
+  it('records the 300 MiB call of a run replayed at --memory 256m as diverged by an OOM kill, and the replay as oom', async () => {
 
     const replay = await agentpod(['replay', '--data-dir', dataDir, runId, '--memory', '256m', '--think-time', 'none', '--json']);
     expect(replay.stderr).not.toMatch(/internal error/);
@@ -64,5 +72,5 @@ describe('agentpod replay under enforced cgroup v2 limits', () => {
     // The agent went on past the kill: it got the scripted closing turn.
     expect(outcome.agentResult?.result).toBe('Allocated.');
     expect(await containersOfRun(outcome.runId)).toEqual([]);
-  });
+  }, AGENTPOD_RUN_MS);
 });
