@@ -150,14 +150,19 @@ describe('agentpod replay of a SWE-bench trial', () => {
     expect(html).toContain(`A replay of run ${original.runId}`);
   });
 
+  // The session's duration (its first trace line to its last): the agent's timeline, which the think time
+  // reproduces. The run's own duration adds the container's start and teardown (and the patch capture), which on a
+  // loaded machine vary by seconds from one run to the next whatever is replayed; both are printed.
   it('with --think-time original takes as long as the original, within 10 %', async () => {
     const r = await agentpod(['replay', '--data-dir', dataDir, original.runId, '--json']);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const outcome = lastJson(r.stdout);
     expect(outcome.replay.divergedCalls).toBe(0);
-    console.log(`think-time original: original ${original.durationMs} ms, replay ${outcome.durationMs} ms`);
-    expect(original.durationMs).toBeGreaterThan(24_000); // the 4 × 6 s of think time dominate
-    expect(Math.abs(outcome.durationMs - original.durationMs) / original.durationMs).toBeLessThanOrEqual(0.1);
+    const span = (runId: string) => query<{ ms: number }>('SELECT s.last_ms - s.first_ms AS ms FROM session_facts s JOIN runs r ON r.session_id = s.session_id WHERE r.id = ?', runId)[0].ms;
+    const [originalMs, replayMs] = [span(original.runId), span(outcome.runId)];
+    console.log(`think-time original: session ${originalMs} ms original, ${replayMs} ms replay; run ${original.durationMs} ms original, ${outcome.durationMs} ms replay`);
+    expect(originalMs).toBeGreaterThan(24_000); // the 4 × 6 s of think time dominate
+    expect(Math.abs(replayMs - originalMs) / originalMs).toBeLessThanOrEqual(0.1);
   });
 });
 
