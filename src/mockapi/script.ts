@@ -1,6 +1,7 @@
 // A mock-API script: the assistant turns the scripted Messages-API server plays back.
 // Turn N answers the request whose conversation already holds N assistant messages, so the
-// server is stateless and a retried request gets the same turn again.
+// server is stateless and a retried request gets the same turn again. (A replay places requests
+// its own way: src/replay/matcher.ts.)
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 
@@ -41,6 +42,9 @@ export interface MockScript {
   turns: ScriptTurn[];
   agents: ScriptAgent[];
 }
+
+/** The model a response names when neither the script nor the request says one. */
+export const DEFAULT_MODEL = 'claude-sonnet-4-5-20250929';
 
 export class ScriptError extends Error {}
 
@@ -101,7 +105,7 @@ export function parseScript(text: string, source: string): MockScript {
   const agentsRaw = raw.agents ?? [];
   if (!Array.isArray(agentsRaw)) fail(source, '"agents" must be a list');
   return {
-    model: typeof raw.model === 'string' ? raw.model : 'claude-sonnet-4-5-20250929',
+    model: typeof raw.model === 'string' ? raw.model : DEFAULT_MODEL,
     turns: parseTurns(raw.turns, `${source} turns`),
     agents: agentsRaw.map((a, i) => {
       const agent = a as Record<string, unknown>;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { readRequest, RequestShapeError, type KnownVersions, type RequestView } from './request.js';
-import type { MockScript, ScriptBlock, ScriptTurn, ScriptUsage } from './script.js';
+import { DEFAULT_MODEL, type MockScript, type ScriptBlock, type ScriptTurn, type ScriptUsage } from './script.js';
 
 export interface MockRequestRecord {
   /** 1-based number of the request on this server. */
@@ -147,7 +147,7 @@ export interface MockApiOptions {
 
 export async function startMockApi(source: MockScript | Responder, options: MockApiOptions = {}): Promise<MockApiServer> {
   const responder = 'answer' in source ? source : scriptResponder(source);
-  const model = 'answer' in source ? 'claude-sonnet-4-5-20250929' : source.model;
+  const model = 'answer' in source ? DEFAULT_MODEL : source.model;
   const requests: MockRequestRecord[] = [];
   let count = 0;
   const server = createServer((req, res) => {

@@ -177,6 +177,15 @@ describe('agentpod replay of a plain run in a git work dir', () => {
     const after = readFileSync(join(workdir, 'notes.txt'), 'utf8');
     expect(after).toBe('hello\nedited\n');
 
+    const dry = await agentpod(['replay', '--data-dir', dataDir, original.runId, '--dry-run', '--json']);
+    expect(dry.exitCode, String(dry.stderr)).toBe(0);
+    const plan = JSON.parse(String(dry.stdout));
+    expect(plan).toMatchObject({ originalRunId: original.runId, start: { kind: 'git', top: workdir, head }, toolCalls: 5 });
+    expect(plan.conversations.map((c: { steps: { blocks: string[] }[] }) => c.steps.map((s) => s.blocks.join(' ')))).toEqual([
+      ['text tool_use Bash tool_use Bash', 'tool_use Task', 'tool_use Bash', 'text'],
+      ['tool_use Bash', 'text'],
+    ]);
+
     const replay = await agentpod(['replay', '--data-dir', dataDir, original.runId, '--think-time', 'none', '--json']);
     expect(replay.exitCode, String(replay.stderr)).toBe(0);
     const outcome = lastJson(replay.stdout);
