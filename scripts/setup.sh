@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Machine setup for agentpod's demo and tests on Debian/Ubuntu, as root: podman, uidmap, runc, git,
-# python3 (and chromium for the report test unless --no-chromium), and an unprivileged user with
-# subuid/subgid ranges for rootless podman ($AGENTPOD_TEST_USER, default "agentpod").
-# Idempotent: installs only what is missing and says what it did.
+# python3 (and chromium for the report test unless --no-chromium), an unprivileged user with
+# subuid/subgid ranges for rootless podman ($AGENTPOD_TEST_USER, default "agentpod"), and the realistic
+# SWE-bench-style instance image (docs/instances.md), built once per recipe into /var/cache/agentpod/instances.
+# Idempotent: installs and builds only what is missing and says what it did.
+# Flags: --no-chromium, --rebuild-instances (build the instance again even when it is cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_chromium=1
-[ "${1:-}" = "--no-chromium" ] && with_chromium=0
+rebuild_instances=()
+for arg in "$@"; do
+  case "$arg" in
+    --no-chromium) with_chromium=0 ;;
+    --rebuild-instances) rebuild_instances=(--rebuild) ;;
+    *) echo "setup: unknown flag $arg (known: --no-chromium, --rebuild-instances)" >&2; exit 2 ;;
+  esac
+done
 user="${AGENTPOD_TEST_USER:-agentpod}"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -15,7 +24,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-packages=(podman uidmap runc git python3)
+# debootstrap and zstd build the instance image's rootfs and its tarball (debootstrap also the bench's real-size images).
+packages=(podman uidmap runc git python3 debootstrap zstd)
 [ "$with_chromium" = 1 ] && packages+=(chromium)
 missing=()
 for pkg in "${packages[@]}"; do
@@ -69,3 +79,13 @@ CONF
   chown "$user:$user" "$conf"
   echo "setup: $user's podman uses native overlay storage ($conf)"
 fi
+
+# The realistic instance image: a Debian rootfs with a real project at /testbed, built once per recipe (a minute or
+# two) into a world-readable cache that every user's `podman import` reads. The builder runs from dist/.
+if [ ! -f dist/instances/setup-main.js ] || [ -n "$(find src -newer dist/instances/setup-main.js -print -quit)" ]; then
+  echo "setup: npm run build (the instance builder runs from dist/)"
+  npm run --silent build
+fi
+cache="${AGENTPOD_INSTANCE_CACHE:-/var/cache/agentpod/instances}"
+mkdir -p "$cache"
+flock "$cache/.build.lock" node dist/instances/setup-main.js "${rebuild_instances[@]}"

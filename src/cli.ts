@@ -1,30 +1,19 @@
 #!/usr/bin/env node
-// agentpod's command line: thin yargs commands over the modules in src/.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// agentpod's command line: thin yargs commands over the modules in src/ (cli-main.ts). `--version` is answered
+// before yargs is loaded: yargs alone takes longer to load than node takes to start.
 import { UserError } from './errors.js';
-import { commands } from './commands/index.js';
+import { packageVersion } from './package-root.js';
 
-export async function main(argv: string[]): Promise<void> {
-  let cli = yargs(argv)
-    .scriptName('agentpod')
-    .usage('$0 <command> [options]')
-    .strict()
-    .demandCommand(1, 'Name a command; see agentpod --help')
-    .recommendCommands()
-    .help()
-    .alias('h', 'help')
-    .version()
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail((msg, err, y) => {
-      if (err) throw err;
-      throw new UserError(`${msg}\n\n${y.help().toString?.() ?? ''}`.trim(), 2);
-    });
-  for (const command of commands) cli = cli.command(command);
-  await cli.parseAsync();
+async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  const { runCli } = await import('./cli-main.js');
+  await runCli(argv);
 }
 
-main(hideBin(process.argv)).catch((e: unknown) => {
+main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof UserError) {
     process.stderr.write(`agentpod: ${e.message}\n`);
     process.exit(e.exitCode);

@@ -14,7 +14,9 @@ export interface TestbedImageSpec {
   issue?: string;
 }
 
-const GIT_IDENTITY = ['-c', 'user.name=agentpod', '-c', 'user.email=agentpod@localhost', '-c', 'commit.gpgsign=false'];
+// No automatic gc or maintenance: with thousands of files git starts it detached after the commit, and it would
+// still be writing into .git while the folder is removed (ENOTEMPTY).
+const GIT_IDENTITY = ['-c', 'user.name=agentpod', '-c', 'user.email=agentpod@localhost', '-c', 'commit.gpgsign=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
 
 export async function buildTestbedImage(spec: TestbedImageSpec): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'agentpod-image-'));

@@ -156,3 +156,26 @@ export function toolCallDetail(input: string | null | undefined): string {
   const key = DETAIL_FIELDS.find((k) => typeof fields[k] === 'string');
   return key ? (fields[key] as string) : '';
 }
+
+/**
+ * The AgentCgroup study's eight Bash categories (docs/characterization.md), in the order they are matched: the
+ * first whose pattern the lower-cased command line contains wins. Kept as the study wrote them, so its
+ * per-category figures can be reproduced; agentpod's own families (bashFamily) parse the command instead.
+ */
+export const STUDY_BASH_CATEGORIES = [
+  ['test_execution', /\bpytest\b|\bpython\s+-m\s+pytest\b|\btox\b|\bnose\b|\bunittest\b/],
+  ['package_install', /\bpip\s+install\b|\bconda\s+install\b|\bapt\b|\byum\b/],
+  ['git_operations', /\bgit\s+(diff|log|status|show|add|commit|checkout|stash|branch|reset)\b/],
+  ['python_snippet', /\bpython\s+-c\b|\bpython3\s+-c\b/],
+  ['python_run', /\bpython\b|\bpython3\b/],
+  ['file_exploration', /\bls\b|\bfind\b|\btree\b|\bwc\b|\bdu\b|\bdf\b/],
+  ['text_processing', /\bcat\b|\bhead\b|\btail\b|\bgrep\b|\bsed\b|\bawk\b/],
+] as const satisfies readonly (readonly [string, RegExp])[];
+
+export type StudyBashCategory = (typeof STUDY_BASH_CATEGORIES)[number][0] | 'other';
+export const STUDY_CATEGORY_NAMES: readonly StudyBashCategory[] = [...STUDY_BASH_CATEGORIES.map(([name]) => name), 'other'];
+
+export function studyBashCategory(command: string | null | undefined): StudyBashCategory {
+  const line = (command ?? '').trim().toLowerCase();
+  return STUDY_BASH_CATEGORIES.find(([, pattern]) => pattern.test(line))?.[0] ?? 'other';
+}

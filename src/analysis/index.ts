@@ -1,6 +1,8 @@
 // The built-in queries, in the order `agentpod query --list` shows them (docs/queries.md).
 import { ConfigError } from '../errors.js';
+import { characterizeQuery } from './characterize/index.js';
 import { profilesQuery } from './profiles.js';
+import { resolvedQuery } from './resolved.js';
 import type { Query } from './query.js';
 import { replayQuery } from './replay.js';
 import { runsQuery } from './runs.js';
@@ -8,7 +10,7 @@ import { tokensQuery } from './tokens.js';
 import { toolResourcesQuery, toolResourcesSummaryQuery } from './tool-resources.js';
 import { toolsQuery } from './tools.js';
 
-export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, profilesQuery, tokensQuery, replayQuery];
+export const QUERIES: Query[] = [runsQuery, toolsQuery, toolResourcesQuery, toolResourcesSummaryQuery, profilesQuery, resolvedQuery, tokensQuery, characterizeQuery, replayQuery];
 
 export function findQuery(name: string): Query {
   const query = QUERIES.find((q) => q.name === name);

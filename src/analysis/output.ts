@@ -6,9 +6,10 @@ export type Row = Record<string, Cell>;
 
 /**
  * How a column's raw value reads to a human: bytes, ms (a duration), time (epoch ms), fraction (0..1, shown
- * as %), decimal, int, text; raw for SQL results whose meaning is unknown.
+ * as %), decimal, int, text; number (whatever the unit its row names: four significant digits); raw for SQL
+ * results whose meaning is unknown.
  */
-export type ColumnKind = 'text' | 'int' | 'decimal' | 'bytes' | 'ms' | 'time' | 'fraction' | 'raw';
+export type ColumnKind = 'text' | 'int' | 'decimal' | 'number' | 'bytes' | 'ms' | 'time' | 'fraction' | 'raw';
 
 export interface Column {
   key: string;
@@ -37,6 +38,8 @@ export function humanCell(value: Cell, kind: ColumnKind): string {
       return formatTime(value);
     case 'fraction':
       return `${(value * 100).toFixed(1)}%`;
+    case 'number':
+      return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
     case 'decimal': // two decimals, or two significant digits below 1 (0.0037 CPU seconds is not 0.00)
       return Math.abs(value) >= 1 || value === 0 ? value.toFixed(2) : value.toPrecision(2);
   }

@@ -5,7 +5,7 @@
 // It always returns one of the observed values (a peak memory that was actually measured), and the median
 // of an even count is the lower of the two middle values.
 
-export function nearestRank(sorted: readonly number[], p: number): number {
+export function nearestRank(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) throw new Error('nearestRank of no values');
   const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length);
   return sorted[Math.max(1, rank) - 1];
@@ -30,8 +30,9 @@ export interface Spread {
   max: number | null;
 }
 
-export function spread(values: Iterable<number | null | undefined>): Spread {
-  const s = sortedValues(values);
+export function spread(values: Iterable<number | null | undefined> | Float64Array): Spread {
+  // A Float64Array comes sorted, without NULLs (analysis/groups.ts mergedValues).
+  const s = values instanceof Float64Array ? values : sortedValues(values);
   if (!s.length) return { p50: null, p95: null, max: null };
   return { p50: nearestRank(s, 50), p95: nearestRank(s, 95), max: s[s.length - 1] };
 }
@@ -61,4 +62,18 @@ export function sum(values: Iterable<number | null | undefined>): number {
 /** count / total, null for an empty group. */
 export function rate(count: number, total: number): number | null {
   return total > 0 ? count / total : null;
+}
+
+/**
+ * The 95 % Wilson score interval of a proportion (k successes of n): unlike the normal approximation it stays
+ * within [0, 1] and is meaningful for 0 or n successes and small n. null for n = 0.
+ */
+export function wilsonInterval(k: number, n: number, z = 1.959964): { low: number; high: number } | null {
+  if (n <= 0) return null;
+  const p = k / n;
+  const z2 = z * z;
+  const denominator = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
+  return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
 }

@@ -3,18 +3,18 @@ import type { Db } from '../db/open.js';
 import { sessionCondition, type RunFilter } from './filter.js';
 import type { Row } from './output.js';
 import type { Query } from './query.js';
+import { refreshToolCallGroups } from './stored.js';
 
 function tokensRows(db: Db, filter: RunFilter): Row[] {
-  const where = sessionCondition(filter, 'p.session_id');
+  refreshToolCallGroups(db, filter);
+  const where = sessionCondition(filter, 't.session_id');
   return db
     .prepare(
-      `SELECT p.session_id, r.id AS run_id, p.model, COUNT(*) AS responses, SUM(p.agent_id IS NOT NULL) AS subagent_responses,
-              SUM(p.input_tokens) AS input_tokens, SUM(p.output_tokens) AS output_tokens,
-              SUM(p.cache_creation_input_tokens) AS cache_creation_input_tokens, SUM(p.cache_read_input_tokens) AS cache_read_input_tokens
-       FROM responses p LEFT JOIN runs r ON r.session_id = p.session_id
-       WHERE p.is_synthetic = 0 AND ${where.sql}
-       GROUP BY p.session_id, p.model
-       ORDER BY MIN(p.first_ms), p.session_id, p.model`,
+      `SELECT t.session_id, r.id AS run_id, t.model, t.responses, t.subagent_responses, t.input_tokens, t.output_tokens,
+              t.cache_creation_input_tokens, t.cache_read_input_tokens
+       FROM session_model_tokens t LEFT JOIN runs r ON r.session_id = t.session_id
+       WHERE ${where.sql}
+       ORDER BY t.first_ms, t.session_id, t.model`,
     )
     .all(where.params) as Row[];
 }

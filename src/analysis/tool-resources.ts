@@ -2,11 +2,12 @@
 // cgroup (or /proc) samples inside the call's window [tool_use line, tool_result line].
 import type { Db } from '../db/open.js';
 import { toolCallDetail } from './families.js';
-import { runCondition, type RunFilter } from './filter.js';
-import { groupByToolAndFamily, toolCallKey, type ToolCallKey } from './groups.js';
+import { runCondition, type RunFilter, type SqlCondition } from './filter.js';
+import { groupByToolAndFamily, mergedValues, mergeStoredGroups, parseValues, toolCallKey, type StoredGroupPart, type ToolCallKey } from './groups.js';
 import type { Row } from './output.js';
 import type { Query } from './query.js';
-import { spread } from './stats.js';
+import { spread, sum } from './stats.js';
+import { familyOf, refreshToolWindows } from './stored.js';
 
 export interface SamplePoint {
   t: number;
@@ -102,6 +103,8 @@ export interface MeasuredToolCall extends ToolCallKey, WindowUse {
   detail: string;
   startMs: number | null;
   endMs: number | null;
+  /** End of the measured window: endMs, else the run's end (or, while it runs, its last sample). */
+  windowEndMs: number | null;
   durationMs: number | null;
   isError: number | null;
 }
@@ -142,7 +145,11 @@ const samplePoint = (condition: string, order: 'ASC' | 'DESC') =>
  * edges (index seeks on samples' (run_id, t_ms) key), so no run's samples are loaded whole.
  */
 export function measuredToolCalls(db: Db, filter: RunFilter): MeasuredToolCall[] {
-  const where = runCondition(filter, 'r');
+  return measuredToolCallsWhere(db, runCondition(filter, 'r'));
+}
+
+/** The same, for the runs (alias `r`) a condition selects. */
+export function measuredToolCallsWhere(db: Db, where: SqlCondition): MeasuredToolCall[] {
   const calls = db
     .prepare(
       `WITH calls AS (
@@ -176,6 +183,7 @@ export function measuredToolCalls(db: Db, filter: RunFilter): MeasuredToolCall[]
       detail: toolCallDetail(call.input),
       startMs: call.start_ms,
       endMs: call.end_ms,
+      windowEndMs: call.window_end,
       durationMs: call.duration_ms,
       isError: call.is_error,
     };
@@ -228,6 +236,83 @@ export function toolResourceSummary(calls: MeasuredToolCall[]): Row[] {
   });
 }
 
+/** tool-resources rows from the stored windows (refreshed first); the same rows toolResourceRow makes. */
+export function storedToolResourceRows(db: Db, filter: RunFilter): Row[] {
+  refreshToolWindows(db, filter);
+  const where = runCondition(filter, 'r');
+  const rows = db
+    .prepare(
+      `SELECT w.*, u.input FROM tool_windows w JOIN runs r ON r.id = w.run_id
+       LEFT JOIN tool_uses u ON u.tool_use_id = w.tool_use_id AND u.canonical = 1
+       WHERE ${where.sql}
+       ORDER BY r.started_at, w.run_id, w.start_ms, w.tool_use_id`,
+    )
+    .all(where.params) as (Record<string, number | string | null> & { input: string | null; family: string })[];
+  return rows.map((w) => ({
+    run_id: w.run_id,
+    tool_use_id: w.tool_use_id,
+    agent_id: w.agent_id,
+    tool: w.tool,
+    family: familyOf(w.family),
+    detail: toolCallDetail(w.input),
+    start_ms: w.start_ms,
+    duration_ms: w.duration_ms,
+    window: w.coverage,
+    samples: w.samples,
+    peak_memory_bytes: w.peak_memory_bytes,
+    memory_before_bytes: w.memory_before_bytes,
+    memory_delta_bytes: w.memory_delta_bytes,
+    cpu_seconds: w.cpu_seconds,
+    avg_cores: w.avg_cores,
+    is_error: w.is_error,
+  }));
+}
+
+interface StoredWindowGroup extends StoredGroupPart {
+  measured: number;
+  bracketed: number;
+  peak_memory_bytes: string | null;
+  memory_delta_bytes: string | null;
+  cpu_seconds: string | null;
+}
+
+/** tool-resources-summary from the stored per-run groups (refreshed first, summed in SQLite): the rows toolResourceSummary makes. */
+export function storedToolResourceSummary(db: Db, filter: RunFilter): Row[] {
+  refreshToolWindows(db, filter);
+  const where = runCondition(filter, 'r');
+  const parts = db
+    .prepare(
+      `SELECT g.tool, g.family, SUM(g.calls) AS calls, SUM(g.measured) AS measured, SUM(g.bracketed) AS bracketed,
+              group_concat(NULLIF(g.peak_memory_bytes, ''), ',') AS peak_memory_bytes,
+              group_concat(NULLIF(g.memory_delta_bytes, ''), ',') AS memory_delta_bytes,
+              group_concat(NULLIF(g.cpu_seconds, ''), ',') AS cpu_seconds
+       FROM tool_window_groups g JOIN runs r ON r.id = g.run_id WHERE ${where.sql} GROUP BY g.tool, g.family`,
+    )
+    .all(where.params) as StoredWindowGroup[];
+  const values = parts.map((g) => ({ ...g, peak: parseValues(g.peak_memory_bytes), delta: parseValues(g.memory_delta_bytes), cpu: parseValues(g.cpu_seconds) }));
+  return mergeStoredGroups(values).map(({ tool, family, calls, parts: p }) => {
+    const peak = spread(mergedValues(p.map((g) => g.peak)));
+    const delta = spread(mergedValues(p.map((g) => g.delta)));
+    const cpu = spread(mergedValues(p.map((g) => g.cpu)));
+    return {
+      tool,
+      family,
+      calls,
+      measured: sum(p.map((g) => g.measured)),
+      bracketed: sum(p.map((g) => g.bracketed)),
+      peak_memory_p50: peak.p50,
+      peak_memory_p95: peak.p95,
+      peak_memory_max: peak.max,
+      memory_delta_p50: delta.p50,
+      memory_delta_p95: delta.p95,
+      memory_delta_max: delta.max,
+      cpu_seconds_p50: cpu.p50,
+      cpu_seconds_p95: cpu.p95,
+      cpu_seconds_max: cpu.max,
+    };
+  });
+}
+
 export const toolResourcesQuery: Query = {
   name: 'tool-resources',
   question: 'How much memory and CPU did each tool call take while it ran (between its tool_use and its tool_result)?',
@@ -249,7 +334,7 @@ export const toolResourcesQuery: Query = {
     { key: 'avg_cores', kind: 'decimal', about: 'cpu_seconds / window length' },
     { key: 'is_error', kind: 'int', about: 'the tool_result\'s is_error', optional: true },
   ],
-  run: (db, filter) => measuredToolCalls(db, filter).map(toolResourceRow),
+  run: storedToolResourceRows,
 };
 
 const perGroup = (metric: string, what: string) =>
@@ -268,5 +353,5 @@ export const toolResourcesSummaryQuery: Query = {
     ...perGroup('memory_delta', 'memory_delta_bytes').map((c) => ({ ...c, kind: 'bytes' as const, optional: c.key.endsWith('p95') })),
     ...perGroup('cpu_seconds', 'cpu_seconds').map((c) => ({ ...c, kind: 'decimal' as const, optional: c.key.endsWith('p95') })),
   ],
-  run: (db, filter) => toolResourceSummary(measuredToolCalls(db, filter)),
+  run: storedToolResourceSummary,
 };

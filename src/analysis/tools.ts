@@ -1,37 +1,24 @@
 // `tools`: how often each tool (and each kind of Bash command) was called, how long it took, how often it failed.
 import type { Db } from '../db/open.js';
-import { sessionCondition, type RunFilter } from './filter.js';
-import { groupByToolAndFamily, toolCallKey, type ToolCallKey } from './groups.js';
+import type { RunFilter } from './filter.js';
+import { mergedValues, mergeStoredGroups, parseValues } from './groups.js';
 import type { Row } from './output.js';
 import type { Query } from './query.js';
 import { rate, spread, sum } from './stats.js';
-
-interface CallTiming extends ToolCallKey {
-  durationMs: number | null;
-  isError: boolean;
-}
+import { storedCallGroups } from './stored.js';
 
 export function toolsRows(db: Db, filter: RunFilter): Row[] {
-  const where = sessionCondition(filter, 'session_id');
-  const calls = (
-    db.prepare(`SELECT tool_name, command, duration_ms, is_error FROM tool_calls WHERE ${where.sql}`).all(where.params) as {
-      tool_name: string | null;
-      command: string | null;
-      duration_ms: number | null;
-      is_error: number | null;
-    }[]
-  ).map((c): CallTiming => ({ ...toolCallKey(c.tool_name, c.command), durationMs: c.duration_ms, isError: c.is_error === 1 }));
-
-  return groupByToolAndFamily(calls).map(({ tool, family, items }) => {
-    const finished = items.filter((c) => c.durationMs !== null);
-    const durations = spread(finished.map((c) => c.durationMs));
+  const groups = storedCallGroups(db, filter).map((g) => ({ ...g, durations: parseValues(g.durations_ms) }));
+  return mergeStoredGroups(groups).map(({ tool, family, calls, parts }) => {
+    const finished = sum(parts.map((p) => p.calls - p.unfinished));
+    const durations = spread(mergedValues(parts.map((p) => p.durations)));
     return {
       tool,
       family,
-      calls: items.length,
-      unfinished: items.length - finished.length,
-      error_rate: rate(finished.filter((c) => c.isError).length, finished.length),
-      total_ms: sum(finished.map((c) => c.durationMs)),
+      calls,
+      unfinished: calls - finished,
+      error_rate: rate(sum(parts.map((p) => p.errors)), finished),
+      total_ms: sum(parts.map((p) => p.total_ms)),
       p50_ms: durations.p50,
       p95_ms: durations.p95,
       max_ms: durations.max,

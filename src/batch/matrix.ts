@@ -13,7 +13,10 @@ export interface TrialKey {
 }
 
 export interface ExistingTrial extends TrialKey {
+  runId: string;
   status: string;
+  /** The run's latest grading status; null when it was never graded. */
+  evalStatus: string | null;
 }
 
 /** A trial with one of these rows is done; interrupted or orphaned ('running') ones are run again. */
@@ -35,6 +38,8 @@ export function buildMatrix(instanceIds: string[], profiles: string[], repeat: n
 export interface BatchPlan {
   toRun: TrialKey[];
   finished: TrialKey[];
+  /** Finished trials without a verdict (their grading was skipped, failed or cut off). */
+  ungraded: ExistingTrial[];
   /** Of toRun: trials that have rows already, none finished (interrupted, or left running by a dead agentpod). */
   retried: number;
 }
@@ -43,9 +48,11 @@ export function planBatch(matrix: TrialKey[], existing: ExistingTrial[]): BatchP
   const finishedKeys = new Set(existing.filter((r) => FINISHED_STATUSES.includes(r.status)).map(keyOf));
   const triedKeys = new Set(existing.map(keyOf));
   const toRun = matrix.filter((t) => !finishedKeys.has(keyOf(t)));
+  const inMatrix = new Set(matrix.map(keyOf));
   return {
     toRun,
     finished: matrix.filter((t) => finishedKeys.has(keyOf(t))),
+    ungraded: existing.filter((r) => FINISHED_STATUSES.includes(r.status) && r.evalStatus === null && inMatrix.has(keyOf(r))),
     retried: toRun.filter((t) => triedKeys.has(keyOf(t))).length,
   };
 }

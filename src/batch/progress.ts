@@ -17,6 +17,8 @@ export interface ProgressState {
   startedAt: number;
   /** Durations of the trials this pass ran to an end (interrupted and errors excluded). */
   durationsMs: number[];
+  /** Gradings this pass made, by status (resolved, unresolved, …). */
+  verdicts: Record<string, number>;
 }
 
 const ended = (s: ProgressState) => TRIAL_ENDS.reduce((sum, e) => sum + s.counts[e], 0);
@@ -37,19 +39,24 @@ function countsText(s: ProgressState): string {
   return `${done(s)}/${s.total} done (${counts}${s.skipped ? `; ${s.skipped} from earlier passes` : ''})`;
 }
 
+function verdictsText(s: ProgressState): string {
+  const graded = Object.values(s.verdicts).reduce((a, b) => a + b, 0);
+  return graded ? ` · ${s.verdicts.resolved ?? 0}/${graded} graded resolved` : '';
+}
+
 function timingText(s: ProgressState, now: number): string {
   const eta = s.running.size > 0 ? etaMs(s) : null;
   return `${s.running.size} running · elapsed ${formatDuration(now - s.startedAt)}${eta === null ? '' : ` · ETA ${formatDuration(eta)}`}`;
 }
 
 export function summaryLine(s: ProgressState, now: number): string {
-  return `batch ${s.batchId}: ${countsText(s)} · ${timingText(s, now)}`;
+  return `batch ${s.batchId}: ${countsText(s)}${verdictsText(s)} · ${timingText(s, now)}`;
 }
 
 /** The terminal block: counts, timing, then one line per running trial (short lines: they are redrawn). */
 export function progressBlock(s: ProgressState, now: number): string[] {
   return [
-    `batch ${s.batchId}: ${countsText(s)}`,
+    `batch ${s.batchId}: ${countsText(s)}${verdictsText(s)}`,
     `  ${timingText(s, now)}`,
     ...[...s.running].map(([label, since]) => `  running ${label}  ${formatDuration(now - since)}`),
   ];
@@ -71,6 +78,7 @@ export class BatchProgress {
       running: new Map(),
       startedAt: Date.now(),
       durationsMs: [],
+      verdicts: {},
     };
     // Elapsed and the running times move on their own: redraw every second (unref: never keeps node alive).
     this.timer = this.tty ? setInterval(() => this.redraw(), 1000).unref() : null;
@@ -88,6 +96,10 @@ export class BatchProgress {
     this.state.counts[end]++;
     if (since !== undefined && end !== 'interrupted' && end !== 'error') this.state.durationsMs.push(Date.now() - since);
     this.log(`[${done(this.state)}/${this.state.total}] ${label}: ${end}${detail ? ` ${detail}` : ''}`);
+  }
+
+  graded(status: string): void {
+    this.state.verdicts[status] = (this.state.verdicts[status] ?? 0) + 1;
   }
 
   log(line: string): void {

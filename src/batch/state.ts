@@ -50,7 +50,7 @@ export function beginBatch(db: Db, spec: BatchSpec, now = Date.now()): { resumed
 
 export function batchTrials(db: Db, batchId: string): ExistingTrial[] {
   return db
-    .prepare('SELECT instance_id AS instanceId, profile, trial_index AS trialIndex, status FROM runs WHERE batch_id = ?')
+    .prepare('SELECT id AS runId, instance_id AS instanceId, profile, trial_index AS trialIndex, status, eval_status AS evalStatus FROM runs WHERE batch_id = ?')
     .all(batchId) as ExistingTrial[];
 }
 

@@ -20,7 +20,7 @@ async function readAndParse(dir: string): Promise<{ bytes: number; ms: number }>
   let bytes = 0;
   for (const path of await findTraceFiles([dir])) {
     const file = await open(path);
-    for await (const line of readCompleteLines(file, 0)) {
+    for (const line of readCompleteLines(file, 0)) {
       if (line.kind === 'line') JSON.parse(line.bytes.toString('utf8'));
       bytes = bytes + line.end - line.start;
     }

@@ -29,12 +29,19 @@ function fromModule(file: string, exportName: string): () => Promise<Bench> {
 }
 
 const BENCHES: RegisteredBench[] = [
+  { name: 'startup', about: 'agentpod --version, --help and query runs vs bare node -e 0', load: fromModule('./startup.js', 'runStartupBench') },
   { name: 'launch', about: 'agentpod run vs the identical raw podman run', load: async () => runLaunchBench },
   { name: 'swebench', about: 'warm SWE-bench launch vs raw podman run; permission-fix time for 1k/10k/50k files', load: fromModule('./swebench.js', 'runSwebenchBench') },
   { name: 'sampler', about: 'sampler CPU cost at 100 ms and 1 s intervals, % of one core', load: fromModule('./sampler.js', 'runSamplerBench') },
+  { name: 'images', about: 'real-size images (1 GB, 4 GB, ~100k files): permission fix, first and warm launch on overlay and vfs', load: fromModule('./images.js', 'runImagesBench') },
   { name: 'ingest', about: 'ingest throughput vs read+JSON.parse, 600 MB file, no-change re-scan, ccusage', load: fromModule('./ingest.js', 'runIngestBench') },
+  { name: 'import', about: 'import agentcgroup of 207 synthetic attempts vs ingesting their traces alone; a second import', load: fromModule('./import.js', 'runImportBench') },
   { name: 'replay', about: 'agentpod replay --think-time none vs the original agentpod run of the same trajectory', load: fromModule('./replay.js', 'runReplayBench') },
   { name: 'queries', about: 'p50 latency of the built-in queries on 1M messages and 10M samples', load: fromModule('./queries.js', 'runQueryBench') },
+  { name: 'grading', about: 'grade --log throughput (logs/s) vs reading+splitting the same logs; the CLI per log vs agentpod --version', load: fromModule('./grading.js', 'runGradingBench') },
+  { name: 'grading-eval', about: 'agentpod grade of a trial (eval container) vs raw podman run --rm of the same driver', load: fromModule('./grading-eval.js', 'runGradingEvalBench') },
+  { name: 'slurm', about: 'per-trial overhead of batch --slurm vs the same trial in a local batch (needs scripts/slurm-cluster.sh up)', load: fromModule('./slurm.js', 'runSlurmBench') },
+  { name: 'merge', about: 'merge throughput of 1,000 trial shards into one database', load: fromModule('./slurm.js', 'runMergeBench') },
 ];
 
 interface BenchResult {

@@ -1,7 +1,8 @@
 // SWE-bench figures. (1) A warm launch, `agentpod swebench --image X` with the fixed image cached, against
 // the same `podman run` of the fixed image by hand (the argv `agentpod swebench --dry-run --json` prints,
 // fresh names each time), alternated N times. (2) The permission fix of images with 1k, 10k and 50k files
-// in /testbed, against the fix's container doing nothing (what starting a container of that image costs).
+// in /testbed and of the realistic instance (docs/instances.md), against the fix's container doing nothing
+// (what starting a container of that image costs).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +14,11 @@ import { claudeProjectDirName } from '../paths.js';
 import { PODMAN } from '../podman/client.js';
 import { helperRunArgv } from '../swebench/helper-container.js';
 import { fixedImageName } from '../swebench/image-name.js';
+import { formatBytes } from '../units.js';
 import type { Bench, BenchFigure } from './figures.js';
 import { benchTempDir, benchUser, mustSucceed, runAsBenchUser, timedRawRun, type BenchUser } from './launch.js';
 import { alternate, median, ratio, timeMs } from './stats.js';
-import { buildTestbedImageAs, calcImageSpec, manyFilesImageSpec } from './test-images.js';
+import { buildTestbedImageAs, calcImageSpec, instanceAs, manyFilesImageSpec } from './test-images.js';
 
 /** Fixes the seeded bug: the warm launch includes a real patch capture. */
 const SCRIPT = `
@@ -51,7 +53,7 @@ async function warmLaunchFigure(user: BenchUser, runs: number, tag: string): Pro
     const value = median(agentpodMs);
     const baseline = median(rawMs);
     return {
-      name: 'swebench: warm launch (fixed image cached) vs raw podman run of the fixed image',
+      name: 'swebench: warm launch (fixed image cached) vs raw podman run --rm of the fixed image',
       value: Math.round(value),
       unit: 'ms',
       baseline: Math.round(baseline),
@@ -70,8 +72,8 @@ async function warmLaunchFigure(user: BenchUser, runs: number, tag: string): Pro
   }
 }
 
-async function fixFigure(user: BenchUser, files: number, samples: number, tag: string): Promise<BenchFigure> {
-  await buildTestbedImageAs(user, manyFilesImageSpec(tag, files));
+/** The permission fix of image `tag` (in the bench user's store), `what` naming it in the figure. */
+async function fixFigure(user: BenchUser, what: string, samples: number, tag: string): Promise<BenchFigure> {
   const fixed = fixedImageName(tag, user.uid, user.gid);
   // The fix's own container, minus the chown and the commit.
   const bareRun = helperRunArgv({ image: tag, user: '0:0', command: ['true'] });
@@ -87,7 +89,7 @@ async function fixFigure(user: BenchUser, files: number, samples: number, tag: s
   const value = median(fixMs);
   const baseline = median(startMs);
   return {
-    name: `swebench: permission fix, ${files} files in /testbed`,
+    name: `swebench: permission fix, ${what}`,
     value: Math.round(value),
     unit: 'ms',
     baseline: Math.round(baseline),
@@ -106,7 +108,13 @@ export const runSwebenchBench: Bench = async ({ quick }) => {
   try {
     await buildTestbedImageAs(user, calcImageSpec(calc, true));
     const figures = [await warmLaunchFigure(user, quick ? 3 : 7, calc)];
-    for (const n of sizes) figures.push(await fixFigure(user, n, quick ? 1 : 3, sizeTag(n)));
+    for (const n of sizes) {
+      await buildTestbedImageAs(user, manyFilesImageSpec(sizeTag(n), n));
+      figures.push(await fixFigure(user, `${n} files in /testbed`, quick ? 1 : 3, sizeTag(n)));
+    }
+    // The realistic instance stays in the store: the tests and the demo use it too.
+    const instance = await instanceAs(user);
+    figures.push(await fixFigure(user, `realistic instance ${instance.id} (Debian rootfs ${formatBytes(instance.manifest.rootfsBytes)}, a real project in /testbed)`, quick ? 1 : 3, instance.image));
     return figures;
   } finally {
     await runAsBenchUser(user, PODMAN, ['rmi', '--force', '--ignore', ...images.map((i) => fixedImageName(i, user.uid, user.gid)), ...images], {});

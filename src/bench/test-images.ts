@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isRoot } from '../as-user.js';
+import { ensureInstanceImage, type Instance } from '../instances/instance.js';
+import { DEFAULT_INSTANCE } from '../instances/recipe.js';
 import { packageRoot } from '../package-root.js';
 import type { TestbedImageSpec } from '../testbed-image.js';
 import { mustSucceed, runAsBenchUser, type BenchUser } from './launch.js';
@@ -29,6 +31,11 @@ export async function buildTestbedImageAs(user: BenchUser, spec: TestbedImageSpe
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The realistic instance (docs/instances.md) with its image in the bench user's store. */
+export function instanceAs(user: BenchUser): Promise<Instance> {
+  return ensureInstanceImage(DEFAULT_INSTANCE, { run: (file, args) => runAsBenchUser(user, file, args, {}) });
 }
 
 /** A seeded bug (add subtracts), a check that fails until it is fixed, a test, and the issue describing it. */

@@ -11,8 +11,8 @@ export interface StoreArgs {
 
 export function withStoreOptions<T>(y: Argv<T>) {
   return y
-    .option('data-dir', { type: 'string', describe: 'data dir (default $AGENTPOD_DATA_DIR, $XDG_DATA_HOME/agentpod or ~/.local/share/agentpod)' })
-    .option('db', { type: 'string', describe: 'database file (default <data dir>/agentpod.db)' });
+    .option('data-dir', { type: 'string', requiresArg: true, describe: 'data dir (default $AGENTPOD_DATA_DIR, $XDG_DATA_HOME/agentpod or ~/.local/share/agentpod)' })
+    .option('db', { type: 'string', requiresArg: true, describe: 'database file (default <data dir>/agentpod.db)' });
 }
 
 export function resolveStore(args: StoreArgs): { dataDir: string; dbPath: string } {

@@ -4,13 +4,14 @@ import { UserError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { formatBytes } from '../units.js';
 import { openStore, resolveStore, withStoreOptions, type StoreArgs } from './common.js';
+import { verdictLine } from './grading.js';
 import { abortOnSignals, EXIT_BY_STATUS, outcomeLine } from './launch.js';
 
 interface DemoArgs extends StoreArgs {
   'as-user': string;
 }
 
-/** As root: install what is missing (podman, uidmap, runc, git, python3; the rootless user), then rerun as that user. */
+/** As root: install what is missing (packages, the rootless user, the instance image), then rerun as that user. */
 async function demoAsRoot(user: string): Promise<number> {
   const { execa } = await import('execa');
   const { reexecAsUser } = await import('../as-user.js');
@@ -29,12 +30,12 @@ async function demoAsRoot(user: string): Promise<number> {
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'Offline demo: the real Claude Code fixes a bug in a tiny SWE-bench-style image against a scripted API',
+  describe: 'Offline demo: the real Claude Code fixes a bug in a realistic SWE-bench-style instance (toolz) against a scripted API',
   builder: (y) =>
     withStoreOptions(y)
       .option('as-user', { type: 'string', default: 'agentpod', describe: 'when root: the unprivileged user that runs the demo (created if missing)' })
-      .example('$0 demo', 'as a normal user: build the demo image, run the agent, print the patch and per-tool memory')
-      .example('sudo $0 demo', 'as root: install podman etc., create the user "agentpod", run the demo as that user'),
+      .example('$0 demo', 'as a normal user: import the instance image, run the agent, print the patch and per-tool memory')
+      .example('sudo $0 demo', 'as root: install podman etc., create the user "agentpod", build the instance image, run the demo as that user'),
   handler: async (args) => {
     const { isRoot } = await import('../as-user.js');
     if (isRoot()) {
@@ -54,6 +55,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
           `\n${outcomeLine(outcome)}`,
           outcome.error ? `error: ${outcome.error}` : null,
           outcome.agentResult?.result ? `agent: ${outcome.agentResult.result}` : null,
+          outcome.evaluation ? verdictLine(outcome.evaluation) : `verdict: none (${outcome.gradingError ?? 'not graded'})`,
           `\npatch (${patch === null ? 'none' : `${Buffer.byteLength(patch)} bytes`}):\n${patch ?? ''}`,
           `resources: ${row.sample_count ?? 0} samples from ${row.sample_source ?? 'nowhere'}, peak ${formatBytes(row.peak_memory_bytes as number | null)}; per tool call:`,
           toolResources,
@@ -61,13 +63,15 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
           `trace:    ${outcome.tracePath}`,
           `database: ${store.dbPath}`,
           `report:   ${reportPath}`,
-          `\nnext: agentpod query runs; agentpod query tool-resources --run ${outcome.runId}; agentpod report ${outcome.runId}`,
+          outcome.evaluation ? `grading:  ${outcome.evaluation.eval_dir} (eval.sh, test_output.txt, report.json)` : null,
+          `\nnext: agentpod query runs; agentpod query tool-resources --run ${outcome.runId}; agentpod report ${outcome.runId}; agentpod grade --regrade ${outcome.runId}`,
         ]
           .filter((line) => line !== null)
           .join('\n') + '\n',
       );
       process.exitCode = EXIT_BY_STATUS[outcome.status];
       if (outcome.status === 'ok' && !patch) throw new UserError('the demo run ended ok but produced no patch');
+      if (outcome.status === 'ok' && outcome.evaluation?.status !== 'resolved') throw new UserError(`the demo's patch did not resolve the instance: ${outcome.evaluation?.message ?? outcome.gradingError ?? 'not graded'}`);
     } finally {
       db.close();
     }

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import type { FixedImage } from '../swebench/fixed-images.js';
+import { assertImageReference } from '../podman/image-ref.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { abortOnSignals, rootlessGuard } from './launch.js';
 
@@ -35,6 +36,7 @@ const fixCommand: CommandModule<object, ImagesArgs & { image: string }> = {
   describe: 'Make (or find cached) the permission-fixed image of a SWE-bench image for this user',
   builder: (y) => withImagesOptions(y).positional('image', { type: 'string', demandOption: true }).example('$0 images fix docker.io/swerebench/sweb.eval.x86_64.encode_1776_starlette-1147', ''),
   handler: async (args) => {
+    assertImageReference(args.image, 'image');
     await guard(args);
     const { uid, gid } = userInfo();
     const controller = abortOnSignals();

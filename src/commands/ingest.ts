@@ -25,6 +25,10 @@ export const ingestCommand: CommandModule<object, IngestArgs> = {
     const summary = await ingestPaths(db, paths, {
       onProgress: tty ? throttled((p) => process.stderr.write(`\r\x1b[K${formatProgress(p)}`)) : undefined,
     });
+    // The ingested sessions' tool-call and token figures, so the first query does not compute them.
+    const { refreshToolCallGroups, refreshToolWindows } = await import('../analysis/stored.js');
+    refreshToolCallGroups(db, {});
+    refreshToolWindows(db, {});
     db.close();
     if (tty) process.stderr.write('\r\x1b[K');
     process.stdout.write(args.json ? `${JSON.stringify(summary)}\n` : `ingested ${formatSummary(summary)}\n`);

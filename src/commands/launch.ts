@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import type { RunOutcome } from '../run/execute.js';
 import type { ShareMode } from '../run/spec.js';
 import type { TrialLaunch } from '../swebench/trial.js';
-import { UserError } from '../errors.js';
+import { ConfigError, UserError } from '../errors.js';
 import { withStoreOptions, type StoreArgs } from './common.js';
 
 export interface LaunchArgs extends StoreArgs {
@@ -24,23 +24,37 @@ export interface LaunchArgs extends StoreArgs {
   'as-user'?: string;
 }
 
+/**
+ * The shortest sampling interval: one sample of a /proc process tree takes 1–3 ms on a 2-core machine and
+ * samples are stored per millisecond, so below 10 ms the sampler would fall behind or take most of a core.
+ */
+export const MIN_SAMPLE_INTERVAL_MS = 10;
+
+function sampleInterval(value: unknown): number {
+  const ms = Number(value);
+  if (typeof value !== 'number' || !Number.isFinite(ms) || ms < MIN_SAMPLE_INTERVAL_MS) {
+    throw new ConfigError(`--sample-interval must be a number of milliseconds >= ${MIN_SAMPLE_INTERVAL_MS} (the sampler cannot keep up with less), got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  return ms;
+}
+
 /** Options every launching command shares (run, swebench, batch). */
 export function withLaunchOptions<T>(y: Argv<T>) {
   return withStoreOptions(y)
-    .option('profile', { type: 'string', default: 'default', describe: 'resource profile name or YAML file' })
-    .option('memory', { type: 'string', describe: 'memory limit (overrides the profile), e.g. 2g' })
-    .option('memory-swap', { type: 'string', describe: 'memory+swap limit (default: = memory, no swap)' })
-    .option('cpus', { type: 'string', describe: 'CPU limit, e.g. 1.5' })
-    .option('pids-limit', { type: 'string', describe: 'process/thread limit' })
-    .option('timeout', { type: 'string', describe: 'wall-clock limit, e.g. 30m' })
-    .option('model', { type: 'string', describe: 'model passed to claude --model' })
+    .option('profile', { type: 'string', requiresArg: true, default: 'default', describe: 'resource profile name or YAML file' })
+    .option('memory', { type: 'string', requiresArg: true, describe: 'memory limit (overrides the profile), e.g. 2g' })
+    .option('memory-swap', { type: 'string', requiresArg: true, describe: 'memory+swap limit (default: = memory, no swap)' })
+    .option('cpus', { type: 'string', requiresArg: true, describe: 'CPU limit, e.g. 1.5' })
+    .option('pids-limit', { type: 'string', requiresArg: true, describe: 'process/thread limit' })
+    .option('timeout', { type: 'string', requiresArg: true, describe: 'wall-clock limit, e.g. 30m' })
+    .option('model', { type: 'string', requiresArg: true, describe: 'model passed to claude --model' })
     .option('share', { choices: ['host', 'narrow'] as const, default: 'host' as ShareMode, describe: 'host: share /home and /tmp; narrow: only ~/.claude and the work dir' })
-    .option('runtime', { type: 'string', describe: 'OCI runtime (default: podman\'s, or runc on cgroup v1/hybrid hosts)' })
-    .option('claude', { type: 'string', describe: 'path of the claude binary (default: $AGENTPOD_CLAUDE, PATH, bundled)' })
-    .option('sample-interval', { type: 'number', default: 100, describe: 'resource sampling interval in ms' })
+    .option('runtime', { type: 'string', requiresArg: true, describe: 'OCI runtime (default: podman\'s, or runc on cgroup v1/hybrid hosts)' })
+    .option('claude', { type: 'string', requiresArg: true, describe: 'path of the claude binary (default: $AGENTPOD_CLAUDE, PATH, bundled)' })
+    .option('sample-interval', { type: 'number', requiresArg: true, default: 100, describe: `resource sampling interval in ms (>= ${MIN_SAMPLE_INTERVAL_MS})`, coerce: sampleInterval })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the podman command and run nothing' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
-    .option('as-user', { type: 'string', describe: 'when root: run the rootless part as this user' });
+    .option('as-user', { type: 'string', requiresArg: true, describe: 'when root: run the rootless part as this user' });
 }
 
 export async function profileFromArgs(args: LaunchArgs) {

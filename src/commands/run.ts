@@ -2,6 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ConfigError } from '../errors.js';
+import { assertImageReference } from '../podman/image-ref.js';
+import { assertPromptCarriable } from '../run/prompt-check.js';
 import { openStore, resolveStore } from './common.js';
 import { abortOnSignals, EXIT_BY_STATUS, outcomeLine, profileFromArgs, rootlessGuard, withLaunchOptions, type LaunchArgs } from './launch.js';
 
@@ -25,6 +27,7 @@ function readPrompt(args: RunArgs): string {
   } else if (args.prompt !== undefined) prompt = String(args.prompt);
   else throw new ConfigError('no prompt: give PROMPT or --prompt-file FILE');
   if (prompt.trim() === '') throw new ConfigError('the prompt is empty');
+  assertPromptCarriable(prompt, args['prompt-file'] !== undefined ? `--prompt-file ${args['prompt-file']}` : 'the prompt');
   return prompt;
 }
 
@@ -45,6 +48,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const reexecCode = await rootlessGuard(args);
     if (reexecCode !== undefined) process.exit(reexecCode);
     const prompt = readPrompt(args);
+    if (args.image !== undefined) assertImageReference(args.image, '--image');
     const profile = await profileFromArgs(args);
     const { buildLaunchSpec } = await import('../run/resolve.js');
     const { BASE_IMAGE, ensureBaseImage, ensureImage } = await import('../podman/image.js');
@@ -70,10 +74,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
       else process.stdout.write(`${formatCommand(argv)}${spec.promptDelivery === 'stdin' ? ` < PROMPT_FILE  # ${Buffer.byteLength(prompt)}-byte prompt on stdin` : ''}\n`);
       return;
     }
+    // The image check is a podman process: it runs while this one loads the run modules. The database is opened
+    // after it, so a missing image leaves the data dir as it was.
+    const imageReady = args.image ? ensureImage(args.image, (line) => process.stderr.write(`${line}\n`)) : ensureBaseImage();
+    imageReady.catch(() => {}); // awaited below; its error is the one to report
     const { executeRun } = await import('../run/execute.js');
     const { captureStartState, recordStartState } = await import('../run/start-state.js');
-    if (args.image) await ensureImage(args.image, (line) => process.stderr.write(`${line}\n`));
-    else await ensureBaseImage();
+    await imageReady;
     // What the work dir is before the agent touches it, so the run can be replayed (docs/replay.md).
     const startState = await captureStartState({ workdir, workdirOnHost, image: spec.image });
     const db = await openStore(args);

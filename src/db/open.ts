@@ -1,7 +1,8 @@
 // Opens the agentpod database: WAL, a busy timeout for concurrent writers, all migrations applied.
 import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { applyMigrations } from './migrate.js';
 import { ALL_MIGRATIONS } from './schema/index.js';
 import { UserError } from '../errors.js';
@@ -29,12 +30,25 @@ function assertWritable(path: string): void {
   }
 }
 
+/**
+ * The addon's file, passed to better-sqlite3 directly: its default lookup (the `bindings` package) stats a dozen
+ * candidate paths on every start. Undefined (the default lookup) when the usual build folder is not there.
+ */
+function nativeBinding(): string | undefined {
+  try {
+    const file = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    return existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function openDb(path: string, options: { readonly?: boolean } = {}): Db {
   if (!options.readonly) assertWritable(path);
   let db: Db;
   try {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false, nativeBinding: nativeBinding() });
     db.pragma('busy_timeout = 30000');
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');

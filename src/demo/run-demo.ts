@@ -1,21 +1,22 @@
-// The offline demo, as a normal user: the demo image, the scripted Messages API on loopback, one SWE-bench
-// trial of the real Claude Code CLI, then what a researcher would look at: patch, per-tool resources, report.
+// The offline demo, as a normal user: the realistic instance image (docs/instances.md), the scripted Messages
+// API on loopback, one SWE-bench trial of the real Claude Code CLI on the instance's SWE-bench record, graded as
+// the harness grades it, then what a researcher would look at: verdict, patch, per-tool resources, report.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { findQuery } from '../analysis/index.js';
 import { formatRows } from '../analysis/output.js';
 import type { Db } from '../db/open.js';
+import { ensureInstanceImage, type Instance } from '../instances/instance.js';
 import { loadScript } from '../mockapi/script.js';
 import { startMockApi } from '../mockapi/server.js';
 import { packageRoot } from '../package-root.js';
 import { loadProfile } from '../profiles.js';
 import { loadRunReport, renderRunReport } from '../report/run-report.js';
-import type { RunOutcome } from '../run/execute.js';
-import { fixImage } from '../swebench/fix.js';
+import { executeTrial, fixCache, type ExecutedTrial } from '../batch/execute-trial.js';
+import { planGrading } from '../grading/grade-run.js';
 import { loadTemplate } from '../swebench/prompt.js';
-import { prepareTrial, runTrial, trialSpec } from '../swebench/trial.js';
-import { ensureDemoImage } from './image.js';
+import { parseTaskRecord, type SwebenchTask } from '../swebench/task.js';
 
 export const DEMO_SCRIPT = join(packageRoot, 'traces', 'scripts', 'demo.yaml');
 
@@ -23,7 +24,11 @@ export const DEMO_SCRIPT = join(packageRoot, 'traces', 'scripts', 'demo.yaml');
 const REAL_CREDENTIALS = ['CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'];
 
 export interface DemoResult {
-  outcome: RunOutcome;
+  instance: Instance;
+  /** The instance's SWE-bench record the trial ran. */
+  task: SwebenchTask;
+  /** The trial with its grading. */
+  outcome: ExecutedTrial;
   patch: string | null;
   reportPath: string;
   toolResources: string;
@@ -31,7 +36,8 @@ export interface DemoResult {
 
 export async function runDemo(opts: { db: Db; dataDir: string; signal: AbortSignal; log: (line: string) => void }): Promise<DemoResult> {
   const { db, dataDir, log } = opts;
-  const image = await ensureDemoImage(log);
+  const instance = await ensureInstanceImage(undefined, { log });
+  const task = parseTaskRecord(instance.records.swebench, instance.recordFiles.swebench);
   const api = await startMockApi(loadScript(DEMO_SCRIPT));
   // The launch passes these by name (-e NAME), so they are set in this process only.
   process.env.ANTHROPIC_BASE_URL = api.url;
@@ -41,17 +47,18 @@ export async function runDemo(opts: { db: Db; dataDir: string; signal: AbortSign
   log(`scripted Messages API on ${api.url} (${DEMO_SCRIPT})`);
   try {
     const { uid, gid } = userInfo();
-    const fix = await fixImage(image, { uid, gid, log, signal: opts.signal });
-    const trial = await prepareTrial({ task: null, fix, template: loadTemplate(), dataDir, log });
     const sampleIntervalMs = 100;
-    const spec = trialSpec(trial, loadProfile('default'), { shareMode: 'host', sampleIntervalMs });
-    const outcome = await runTrial({ db, dataDir, trial, spec, sampleIntervalMs, signal: opts.signal, log });
+    const grading = { evalProfile: loadProfile('eval'), sampleIntervalMs };
+    const ctx = { db, dataDir, template: loadTemplate(), launch: { shareMode: 'host' as const, sampleIntervalMs }, grading, uid, gid, signal: opts.signal, log };
+    const outcome = await executeTrial(ctx, { task, image: instance.image, profile: loadProfile('default'), fix: fixCache(ctx), grading: planGrading(task, {}), log });
 
     const patchFile = join(outcome.runDir, 'patch.diff');
     const toolResources = findQuery('tool-resources');
     const reportPath = join(outcome.runDir, 'report.html');
     writeFileSync(reportPath, renderRunReport(loadRunReport(db, outcome.runId)));
     return {
+      instance,
+      task,
       outcome,
       patch: existsSync(patchFile) ? readFileSync(patchFile, 'utf8') : null,
       reportPath,

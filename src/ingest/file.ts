@@ -4,14 +4,10 @@ import { createHash } from 'node:crypto';
 import { statSync, type BigIntStats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { readCompleteLines } from './lines.js';
-import { PARSER_VERSION, parseTraceLine } from './parse.js';
-import { encodeRawLine } from './raw.js';
+import { PARSER_VERSION } from './parse.js';
+import { parsedBatches } from './parse-pool.js';
 import type { FileContext, FilePosition, FileRow, FileStat, LineError, LineRecord, TraceStore } from './store.js';
 
-/** A transaction holds at most about this much: other writers (run samples) wait at most one batch. */
-const BATCH_BYTES = 4 * 1024 * 1024;
-const BATCH_LINES = 10_000;
 const HASH_HEAD_BYTES = 4096;
 const HASH_TAIL_BYTES = 64 * 1024;
 
@@ -93,7 +89,6 @@ export async function ingestFile(store: TraceStore, path: string, onBatch?: (lin
     let records: LineRecord[] = [];
     let errors: LineError[] = [];
     let next = { ...at };
-    let batchBytes = 0;
     const commit = async (final: boolean): Promise<boolean> => {
       const prefix = next.offset === at.offset ? row.prefix_hash : await prefixHash(file, next.offset);
       if (!store.commit(row, at, records, errors, { ...next, prefixHash: prefix }, fileStat, final)) return false;
@@ -103,27 +98,13 @@ export async function ingestFile(store: TraceStore, path: string, onBatch?: (lin
       onBatch?.(next.lines - at.lines, next.offset - at.offset);
       row.prefix_hash = prefix;
       at = { ...next };
-      records = [];
-      errors = [];
-      batchBytes = 0;
       return true;
     };
 
-    for await (const item of readCompleteLines(file, at.offset)) {
-      const lineNo = next.lines + 1;
-      next = { offset: item.end, lines: lineNo };
-      batchBytes += item.end - item.start;
-      if (item.kind === 'too-long') errors.push({ lineNo, byteOffset: item.start, reason: `line of ${item.end - item.start} bytes is too long to parse` });
-      else {
-        const text = item.bytes.toString('utf8');
-        if (text.trim() === '') continue; // a blank line holds nothing to keep
-        const parsed = parseTraceLine(text);
-        if (parsed.ok) records.push({ lineNo, byteOffset: item.start, ...encodeRawLine(item.bytes), line: parsed.line });
-        else errors.push({ lineNo, byteOffset: item.start, reason: parsed.reason });
-      }
-      if ((batchBytes >= BATCH_BYTES || records.length + errors.length >= BATCH_LINES) && !(await commit(false))) return { ...outcome, status: 'busy' };
+    for await (const batch of parsedBatches(file.fd, at)) {
+      ({ records, errors, next } = batch);
+      if (!(await commit(!batch.more))) return { ...outcome, status: 'busy' };
     }
-    if (!(await commit(true))) return { ...outcome, status: 'busy' };
     return outcome;
   } finally {
     await file.close();

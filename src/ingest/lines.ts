@@ -1,6 +1,7 @@
 // Reads the complete lines of a file from a byte offset, in bounded memory: bytes are read in chunks
 // and split on '\n'; a file is never held whole (files above 512 MB exist). A final line without a
 // newline is not yielded: it is consumed once it is complete.
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /** Lines longer than this are reported, not held (JSON.parse needs the whole line as one string). */
@@ -12,7 +13,12 @@ export type FileLine =
   | { kind: 'line'; start: number; end: number; bytes: Buffer }
   | { kind: 'too-long'; start: number; end: number };
 
-export async function* readCompleteLines(file: FileHandle, fromOffset: number, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<FileLine> {
+/**
+ * Synchronous reads: a line costs a generator step instead of a promise round trip, and a 1 MiB read takes
+ * well under a millisecond, too short to be worth the thread pool (an async read per chunk left the ingest
+ * waiting on the pool about a quarter of its time).
+ */
+export function* readCompleteLines(file: FileHandle, fromOffset: number, maxLineBytes = MAX_LINE_BYTES): Generator<FileLine> {
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   let position = fromOffset;
   let lineStart = fromOffset;
@@ -20,7 +26,7 @@ export async function* readCompleteLines(file: FileHandle, fromOffset: number, m
   let pendingBytes = 0;
   let tooLong = false;
   for (;;) {
-    const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, position);
+    const bytesRead = readSync(file.fd, chunk, 0, CHUNK_BYTES, position);
     if (bytesRead === 0) return;
     let from = 0;
     for (;;) {

@@ -15,11 +15,23 @@ export class PodmanError extends UserError {
 
 export const PODMAN = process.env.AGENTPOD_PODMAN ?? 'podman';
 
+let globalArgs: readonly string[] = [];
+
+/**
+ * Options put before every podman subcommand agentpod runs, for the rest of the process: a Slurm array task sets
+ * the cgroup manager, the events backend and, off a local disk, the storage (slurm/podman-env.ts).
+ */
+export function setPodmanGlobalArgs(args: string[]): void {
+  globalArgs = [...args];
+}
+
+export const podmanGlobalArgs = (): readonly string[] => globalArgs;
+
 /** Runs podman from a neutral cwd: conmon drops an `oom` file into podman's cwd on some versions. */
 export async function podman(args: string[], options: Options = {}): Promise<string> {
   let result;
   try {
-    result = await execa(PODMAN, args, { reject: false, cwd: '/', stdin: 'ignore', ...options });
+    result = await execa(PODMAN, [...globalArgs, ...args], { reject: false, cwd: '/', stdin: 'ignore', ...options });
   } catch (e) {
     throw new PodmanError(args, undefined, (e as Error).message);
   }
@@ -43,7 +55,7 @@ export interface PodmanInfo {
     ociRuntime: { name: string };
     security: { rootless: boolean };
   };
-  store: { graphDriverName: string };
+  store: { graphDriverName: string; graphRoot?: string; runRoot?: string };
   version: { Version: string };
 }
 

@@ -1,15 +1,18 @@
 // `agentpod report --batch ID`: the profiles of a batch side by side — box plots of peak memory and
-// duration per profile, the profiles table and every trial.
+// duration per profile, the profiles table and every trial; with --characterize, the study's pictures too.
+import { characterizeRuns, type CharacterizeResult } from '../analysis/characterize/index.js';
 import { assertFilterMatches } from '../analysis/filter.js';
 import { humanCell, type Cell, type Row } from '../analysis/output.js';
 import { profilesQuery, profilesRows, profileTrials, trialsByProfile, type ProfileTrial } from '../analysis/profiles.js';
+import { resolvedQuery, resolvedRows } from '../analysis/resolved.js';
 import { runsQuery, runsRows } from '../analysis/runs.js';
 import { boxStats, sortedValues } from '../analysis/stats.js';
 import type { Db } from '../db/open.js';
 import { formatBytes, formatDuration } from '../units.js';
+import { characterizationSection } from './characterization.js';
 import { boxPlotChart, type BoxGroup } from './charts.js';
-import { h } from './html.js';
-import { keyValueTable, page, rowsTable, section } from './page.js';
+import { fragment, h } from './html.js';
+import { keyValueTable, note, page, rowsTable, section } from './page.js';
 import { byteTicks, niceTicks } from './svg.js';
 
 export interface BatchReportData {
@@ -18,17 +21,23 @@ export interface BatchReportData {
   batch: Record<string, Cell> | null;
   trials: ProfileTrial[];
   profiles: Row[];
+  /** Verdicts per profile (query resolved). */
+  resolved: Row[];
   runs: Row[];
+  /** With --characterize: the study's measures over the batch. */
+  characterization?: CharacterizeResult;
 }
 
-export function loadBatchReport(db: Db, batchId: string): BatchReportData {
+export function loadBatchReport(db: Db, batchId: string, options: { characterize?: boolean } = {}): BatchReportData {
   const filter = { batchId };
   assertFilterMatches(db, filter);
   return {
+    characterization: options.characterize ? characterizeRuns(db, filter) : undefined,
     batchId,
     batch: (db.prepare('SELECT * FROM batches WHERE id = ?').get(batchId) as Record<string, Cell> | undefined) ?? null,
     trials: profileTrials(db, filter),
     profiles: profilesRows(db, filter),
+    resolved: resolvedRows(db, filter),
     runs: runsRows(db, filter),
   };
 }
@@ -66,6 +75,13 @@ export function renderBatchReport(d: BatchReportData): string {
       boxPlotChart('Duration per trial', duration, niceTicks(0, minutes * 1.05 || 1, 8).map((m) => m * 60_000), formatDuration),
       rowsTable(profilesQuery.columns, d.profiles),
     ),
+    section(
+      'Verdicts',
+      d.resolved.some((r) => Number(r.graded) > 0)
+        ? fragment(h('p', { class: 'sub' }, 'Each trial\'s latest grading; resolve rate with its 95 % Wilson interval.'), rowsTable(resolvedQuery.columns, d.resolved))
+        : note('No trial of this batch is graded (agentpod grade --batch ID grades them).'),
+    ),
+    d.characterization ? characterizationSection(d.characterization) : null,
     section('Trials', rowsTable(runsQuery.columns, d.runs)),
   );
 }

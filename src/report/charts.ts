@@ -150,11 +150,16 @@ export interface BoxGroup {
 
 const BOX_ROW = 38;
 
-/** Horizontal box plots on one value axis from 0: whiskers min–max, box p25–p75, a line at the median, a dot per value. */
+/**
+ * Horizontal box plots on one value axis from 0 (or from the lowest value, when some are negative): whiskers
+ * min–max, box p25–p75, a line at the median, a dot per value.
+ */
 export function boxPlotChart(title: string, groups: BoxGroup[], ticks: number[], format: (v: number) => string): Html {
   const height = TOP + groups.length * BOX_ROW + BOTTOM + 4;
-  const max = Math.max(...ticks, ...groups.flatMap((g) => g.values), 1e-9);
-  const x = linearScale([0, max], [LEFT + 60, CHART_WIDTH - RIGHT]);
+  const all = [...ticks, ...groups.flatMap((g) => g.values)];
+  const max = all.reduce((a, v) => Math.max(a, v), 1e-9);
+  const min = all.reduce((a, v) => Math.min(a, v), 0);
+  const x = linearScale([min, max], [LEFT + 60, CHART_WIDTH - RIGHT]);
   const axisY = height - BOTTOM;
   return h(
     'svg',
@@ -181,6 +186,102 @@ export function boxPlotChart(title: string, groups: BoxGroup[], ticks: number[],
         h('rect', { x: x(s.q1), y: mid - 11, width: Math.max(1, x(s.q3) - x(s.q1)), height: 22 }, h('title', {}, `min ${format(s.min)} · p25 ${format(s.q1)} · median ${format(s.median)} · p75 ${format(s.q3)} · max ${format(s.max)}`)),
         h('line', { x1: x(s.median), x2: x(s.median), y1: mid - 11, y2: mid + 11 }),
         g.values.map((v) => h('circle', { cx: x(v), cy: mid, r: 2.5 })),
+      );
+    }),
+  );
+}
+
+export interface Bar {
+  label: string;
+  value: number;
+  /** Tooltip text. */
+  title: string;
+}
+
+/** Vertical bars in the given order on a value axis from 0, with an optional dashed reference line (a median). */
+export function barChart(title: string, bars: Bar[], ticks: number[], format: (v: number) => string, reference?: LevelLine): Html {
+  const height = 240;
+  const bottom = height - BOTTOM;
+  const max = Math.max(...ticks, ...bars.map((b) => b.value), 1e-9);
+  const y = linearScale([0, max], [bottom, TOP]);
+  const slot = (CHART_WIDTH - RIGHT - LEFT) / Math.max(1, bars.length);
+  return h(
+    'svg',
+    { class: 'chart bar-chart', viewBox: `0 0 ${CHART_WIDTH} ${height}`, role: 'img', 'aria-label': title },
+    h('text', { class: 'chart-title', x: LEFT, y: 14 }, title),
+    h('g', { class: 'grid axis y-axis' }, ticks.map((v) => h('g', {}, h('line', { x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(v), y2: y(v) }), h('text', { x: LEFT - 6, y: y(v) + 4, 'text-anchor': 'end' }, format(v))))),
+    bars.map((b, i) =>
+      h('rect', { class: 'bar', 'data-label': b.label, x: LEFT + i * slot + slot * 0.1, y: y(b.value), width: Math.max(1, slot * 0.8), height: Math.max(0, bottom - y(b.value)) }, h('title', {}, b.title)),
+    ),
+    reference ? h('g', {}, h('line', { class: 'reference-line', x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(reference.value), y2: y(reference.value) }), h('text', { class: 'reference-label', x: CHART_WIDTH - RIGHT - 4, y: y(reference.value) - 5, 'text-anchor': 'end' }, reference.label)) : null,
+  );
+}
+
+export interface Band {
+  /** x positions, 0..1. */
+  xs: number[];
+  median: number[];
+  low: number[];
+  high: number[];
+}
+
+/** A median line over a shaded low–high band, on an x axis of 0–100 % (normalised progress). */
+export function bandChart(title: string, band: Band, ticks: number[], format: (v: number) => string, legend: { line: string; band: string }): Html {
+  const height = 260;
+  const bottom = height - BOTTOM;
+  const max = Math.max(...ticks, ...band.high, 1e-9);
+  const x = linearScale([0, 1], [LEFT, CHART_WIDTH - RIGHT]);
+  const y = linearScale([0, max], [bottom, TOP]);
+  const line = (values: number[]) => linePath(band.xs.map((p, i) => ({ x: p, y: values[i] })), x, y);
+  const area = band.xs.length ? `${line(band.high)}${band.xs.map((p, i) => `L${Math.round(x(p) * 10) / 10},${Math.round(y(band.low[i]) * 10) / 10}`).reverse().join('')}Z` : '';
+  return h(
+    'svg',
+    { class: 'chart band-chart', viewBox: `0 0 ${CHART_WIDTH} ${height}`, role: 'img', 'aria-label': title },
+    h('text', { class: 'chart-title', x: LEFT, y: 14 }, title),
+    h('g', { transform: `translate(${CHART_WIDTH - RIGHT - 360}, 12)` }, h('rect', { class: 'legend-band', width: 12, height: 8, y: -7 }), h('text', { x: 16, y: 0 }, legend.band), h('rect', { class: 'legend-memory-current', x: 190, width: 12, height: 4, y: -4 }), h('text', { x: 206, y: 0 }, legend.line)),
+    h('g', { class: 'grid axis y-axis' }, ticks.map((v) => h('g', {}, h('line', { x1: LEFT, x2: CHART_WIDTH - RIGHT, y1: y(v), y2: y(v) }), h('text', { x: LEFT - 6, y: y(v) + 4, 'text-anchor': 'end' }, format(v))))),
+    h('g', { class: 'axis x-axis' }, [0, 0.2, 0.4, 0.6, 0.8, 1].map((p) => h('text', { x: x(p), y: bottom + 16, 'text-anchor': 'middle' }, `${Math.round(p * 100)}%`))),
+    h('path', { class: 'band', d: area }),
+    h('path', { class: 'series series-memory-current', d: line(band.median) }),
+  );
+}
+
+export interface ShareRow {
+  label: string;
+  /** Counts of the row's parts, drawn as shares of their sum. */
+  parts: { label: string; count: number; className: string }[];
+}
+
+/** One horizontal 100 % bar per row, split into its parts' shares (where bursts fall: in tool calls or between them). */
+export function shareChart(title: string, rows: ShareRow[]): Html {
+  const height = TOP + rows.length * BOX_ROW + 8;
+  const x = linearScale([0, 1], [LEFT + 160, CHART_WIDTH - RIGHT]);
+  return h(
+    'svg',
+    { class: 'chart share-chart', viewBox: `0 0 ${CHART_WIDTH} ${height}`, role: 'img', 'aria-label': title },
+    h('text', { class: 'chart-title', x: LEFT, y: 14 }, title),
+    rows.map((row, i) => {
+      const top = TOP + i * BOX_ROW;
+      const total = row.parts.reduce((a, p) => a + p.count, 0);
+      let at = 0;
+      return h(
+        'g',
+        { class: 'share-row', 'data-row': row.label },
+        h('text', { x: LEFT + 152, y: top + 16, 'text-anchor': 'end' }, `${row.label} (n=${total})`),
+        total === 0
+          ? h('text', { x: LEFT + 164, y: top + 16, class: 'note' }, 'none')
+          : row.parts.map((p) => {
+              const share = p.count / total;
+              const x0 = x(at);
+              at += share;
+              const width = x(at) - x0;
+              return h(
+                'g',
+                {},
+                h('rect', { class: `share ${p.className}`, x: x0, y: top + 2, width, height: 22 }, h('title', {}, `${p.label}: ${p.count} (${(share * 100).toFixed(1)}%)`)),
+                width > 90 ? h('text', { class: 'share-label', x: x0 + 4, y: top + 17 }, `${p.label} ${(share * 100).toFixed(1)}%`) : null,
+              );
+            }),
       );
     }),
   );

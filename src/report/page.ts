@@ -25,6 +25,9 @@ svg.chart .chart-title { font-size: 13px; font-weight: 600; }
 .tool-span { stroke: #1f2933; stroke-width: 0.5; fill-opacity: 0.85; } .tool-span.subagent { stroke-dasharray: 3 2; } .tool-span.unfinished { fill-opacity: 0.35; }
 text.span-label { font-size: 10px; fill: #fff; pointer-events: none; }
 .box rect { fill: #bfdbfe; stroke: #1e40af; } .box line { stroke: #1e40af; stroke-width: 1.5; } .box circle { fill: #1e40af; fill-opacity: 0.5; }
+.bar { fill: #60a5fa; } .reference-line { stroke: #1e40af; stroke-width: 1.5; stroke-dasharray: 6 4; } text.reference-label { fill: #1e40af; }
+.band { fill: #bfdbfe; fill-opacity: 0.7; stroke: none; } .legend-band { fill: #bfdbfe; }
+.share.in-tool { fill: #ea580c; } .share.reasoning { fill: #94a3b8; } text.share-label { fill: #fff; font-weight: 600; }
 pre.patch { background: #f5f7fa; border: 1px solid var(--line); padding: 10px; overflow: auto; font-size: 12px; max-height: 700px; }
 `;
 

@@ -7,6 +7,7 @@ import { measuredToolCalls, toolResourceRow, toolResourceSummary, toolResourcesQ
 import { runsRows } from '../analysis/runs.js';
 import { toolsQuery, toolsRows } from '../analysis/tools.js';
 import type { Db } from '../db/open.js';
+import type { EvaluationRow } from '../grading/store.js';
 import { ConfigError } from '../errors.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { CHART_WIDTH, timeAxis, timeSeriesChart, toolSpansChart, type Marker, type TimeAxis, type ToolSpan } from './charts.js';
@@ -33,6 +34,9 @@ export interface RunReportData {
   calls: MeasuredToolCall[];
   tools: Row[];
   patch: { text: string; bytes: number } | null;
+  /** Every grading of the run, latest last; with the latest one's test-run samples. */
+  evaluations: EvaluationRow[];
+  evalSamples: RunSample[];
   /** A replay's original run: its memory curve, shifted to start when the replay started. */
   original?: { runId: string; samples: { t_ms: number; memory_current_bytes: number | null }[] } | null;
 }
@@ -58,12 +62,19 @@ export function loadRunReport(db: Db, runId: string): RunReportData {
     samples: db
       .prepare('SELECT t_ms, memory_current_bytes, memory_working_set_bytes, memory_events_oom_kill, cpu_nr_throttled FROM samples WHERE run_id = ? ORDER BY t_ms')
       .all(runId) as RunSample[],
-    cpuCores: db.prepare('SELECT t_ms, cpu_cores FROM sample_rates WHERE run_id = ? ORDER BY t_ms').all(runId) as RunReportData['cpuCores'],
+    // Imported samples have podman's CPU % instead of a cumulative counter (docs/characterization.md).
+    cpuCores: db
+      .prepare(
+        `SELECT r.t_ms, COALESCE(r.cpu_cores, (SELECT s.cpu_percent / 100.0 FROM samples s WHERE s.run_id = r.run_id AND s.t_ms = r.t_ms)) AS cpu_cores
+         FROM sample_rates r WHERE r.run_id = ? ORDER BY r.t_ms`,
+      )
+      .all(runId) as RunReportData['cpuCores'],
     hasTrace: db.prepare('SELECT 1 FROM session_facts WHERE session_id = ?').get(run.session_id) !== undefined,
     calls: measuredToolCalls(db, filter),
     tools: toolsRows(db, filter),
     patch: readPatch(run.run_dir),
     original: loadOriginalCurve(db, run),
+    ...loadEvaluations(db, runId),
   };
 }
 
@@ -75,6 +86,15 @@ function loadOriginalCurve(db: Db, run: Record<string, Cell>): RunReportData['or
   const shift = Number(run.started_at) - original.started_at;
   const samples = db.prepare('SELECT t_ms + ? AS t_ms, memory_current_bytes FROM samples WHERE run_id = ? ORDER BY t_ms').all(shift, original.id) as { t_ms: number; memory_current_bytes: number | null }[];
   return { runId: original.id, samples };
+}
+
+function loadEvaluations(db: Db, runId: string): Pick<RunReportData, 'evaluations' | 'evalSamples'> {
+  const evaluations = db.prepare('SELECT * FROM evaluations WHERE run_id = ? ORDER BY attempt').all(runId) as EvaluationRow[];
+  const latest = evaluations.at(-1);
+  const evalSamples = latest
+    ? (db.prepare('SELECT t_ms, memory_current_bytes, memory_working_set_bytes, memory_events_oom_kill, cpu_nr_throttled FROM samples WHERE run_id = ? ORDER BY t_ms').all(latest.id) as RunSample[])
+    : [];
+  return { evaluations, evalSamples };
 }
 
 /** The samples at which a cumulative counter went up, and by how much. */
@@ -158,7 +178,7 @@ function cpuChart(d: RunReportData, axis: TimeAxis): Html {
     title: `CPU (cores)${throttled.length ? ` — throttled in ${intervals(throttled.length)}` : ''}`,
     className: 'cpu',
     axis,
-    series: [{ label: 'cores used', className: 'cpu', points: d.cpuCores.map((r) => ({ x: r.t_ms, y: r.cpu_cores })) }],
+    series: [{ label: d.run.sample_source === 'podman-stats' ? 'cores (podman, since start)' : 'cores used', className: 'cpu', points: d.cpuCores.map((r) => ({ x: r.t_ms, y: r.cpu_cores })) }],
     ...valueAxis(peak, (max) => niceTicks(0, max, 4)),
     yLabel: (v) => String(v),
     levels: cpus === null ? [] : [{ value: cpus, label: `cpus ${cpus} (${limitNote(d.run.limits_enforced)})` }],
@@ -218,6 +238,57 @@ function summary(d: RunReportData): Html {
   return keyValueTable(pairs);
 }
 
+const EVAL_COLUMNS: Column[] = [
+  { key: 'attempt', kind: 'int', about: 'grading attempt' },
+  { key: 'status', kind: 'text', about: 'verdict' },
+  { key: 'resolution', kind: 'text', about: 'FULL, PARTIAL or NO' },
+  { key: 'f2p', kind: 'text', about: 'FAIL_TO_PASS passing / listed' },
+  { key: 'p2p', kind: 'text', about: 'PASS_TO_PASS passing / listed' },
+  { key: 'test_exit_code', kind: 'int', about: 'the test command\'s exit code' },
+  { key: 'parser', kind: 'text', about: 'log parser' },
+  { key: 'duration_ms', kind: 'ms', about: 'grading wall time' },
+  { key: 'peak_memory_bytes', kind: 'bytes', about: 'test run\'s peak memory' },
+  { key: 'finished_at', kind: 'time', about: 'when it ended' },
+];
+
+const ratio = (ok: number | null | undefined, bad: number | null | undefined) => (ok === null || ok === undefined ? null : `${ok}/${ok + (bad ?? 0)}`);
+
+function failingTests(e: EvaluationRow): Child {
+  if (!e.tests_status) return null;
+  const status = JSON.parse(e.tests_status) as Record<'FAIL_TO_PASS' | 'PASS_TO_PASS', { failure: string[] }>;
+  const lists = (['FAIL_TO_PASS', 'PASS_TO_PASS'] as const).filter((k) => status[k].failure.length > 0);
+  if (lists.length === 0) return note('Every listed test passes.');
+  return fragment(...lists.map((k) => fragment(h('h3', {}, `${k} failing (${status[k].failure.length})`), h('pre', { class: 'tests' }, status[k].failure.join('\n')))));
+}
+
+/** The verdict, the failing tests, the gradings, and the latest test run's memory on its own time axis. */
+function verdictSection(d: RunReportData): Html {
+  const latest = d.evaluations.at(-1);
+  if (!latest) return section('Verdict', note('Not graded (agentpod grade RUN_ID grades it).'));
+  const samples = d.evalSamples;
+  const chart = samples.length
+    ? timeSeriesChart({
+        title: 'Memory of the test run',
+        className: 'memory',
+        axis: timeAxis(Math.min(latest.started_at, ...samples.map((x) => x.t_ms)), Math.max(latest.finished_at, ...samples.map((x) => x.t_ms)), latest.started_at),
+        series: [{ label: 'memory', className: 'memory-current', points: samples.map((x) => ({ x: x.t_ms, y: x.memory_current_bytes })) }],
+        ...valueAxis(Math.max(...samples.map((x) => x.memory_current_bytes ?? 0), latest.memory_limit_bytes ?? 0, 1), byteTicks),
+        yLabel: formatBytes,
+        levels: latest.memory_limit_bytes === null ? [] : [{ value: latest.memory_limit_bytes, label: `limit ${formatBytes(latest.memory_limit_bytes)}` }],
+        markers: [],
+        height: 200,
+      })
+    : note('No samples of the test run.');
+  return section(
+    'Verdict',
+    h('p', { class: `verdict status-${latest.status}` }, h('strong', {}, latest.status), ` — ${latest.message}`),
+    failingTests(latest),
+    chart,
+    rowsTable(EVAL_COLUMNS, d.evaluations.map((e) => ({ ...e, f2p: ratio(e.f2p_success, e.f2p_failure), p2p: ratio(e.p2p_success, e.p2p_failure) }) as unknown as Row)),
+    note(`Files of the latest grading: ${latest.eval_dir} (eval.sh, test_output.txt, report.json, apply.log).`),
+  );
+}
+
 /** The per-call table of the page: the time after the run's start instead of ids and epoch times. */
 const CALL_COLUMNS: Column[] = [
   { key: 'at_ms', kind: 'ms', about: 'start of the call after the start of the run' },
@@ -248,8 +319,9 @@ export function renderRunReport(d: RunReportData): string {
   return page(
     `agentpod run ${runId}`,
     h('h1', {}, `Run ${runId}`),
-    h('p', { class: 'sub' }, `${String(d.run.status)} · profile ${String(d.run.profile)} · ${humanCell(d.run.started_at ?? null, 'time')} · time axis: from the run's start`),
+    h('p', { class: 'sub' }, `${String(d.run.status)}${d.evaluations.length ? ` · ${d.evaluations.at(-1)!.status}` : ''} · profile ${String(d.run.profile)} · ${humanCell(d.run.started_at ?? null, 'time')} · time axis: from the run's start`),
     d.original ? note(`A replay of run ${d.original.runId}: the memory chart overlays the original's memory.current, shifted to start when this run started (agentpod query replay --run ${runId} compares each tool call).`) : null,
+    verdictSection(d),
     section('Resources over time', ...charts, ...calls),
     section('Summary', summary(d)),
     section('Tools', ...tables),

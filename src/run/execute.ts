@@ -4,15 +4,17 @@ import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync, readFile
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { storeRunFigures } from '../analysis/stored.js';
 import type { Db } from '../db/open.js';
 import { claudeTracePath, runDir as runDirOf } from '../paths.js';
 import { podmanRunArgv } from '../podman/argv.js';
-import { inspectContainer, podman, PODMAN, removeContainer, type ContainerInspect } from '../podman/client.js';
+import { inspectContainer, podman, PODMAN, podmanGlobalArgs, removeContainer, type ContainerInspect } from '../podman/client.js';
 import { sessionTracePaths, startTraceWatch } from '../ingest/index.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, startSampler, takeHostSnapshot, type SamplerSummary } from '../sampler/index.js';
 import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
 import type { LaunchSpec } from './spec.js';
 import { sweepLeftovers } from './sweep.js';
+import { containerStopper } from '../podman/stop.js';
 
 export interface RunHookContext {
   containerName: string;
@@ -56,8 +58,6 @@ export interface RunOutcome {
   error: string | null;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The last `result` line of a stream-json log, read line by line (the log can be large). */
 export async function readAgentResult(streamFile: string): Promise<AgentResultLine | null> {
   if (!existsSync(streamFile)) return null;
@@ -77,6 +77,15 @@ export async function readAgentResult(streamFile: string): Promise<AgentResultLi
 
 function lastLines(text: string, n = 5): string {
   return text.trim().split('\n').slice(-n).join('\n');
+}
+
+/** The run's tool-call figures, stored now so the first query finds them current (a failure loses nothing: queries recompute). */
+function storeFiguresOf(db: Db, runId: string, log: (line: string) => void): void {
+  try {
+    storeRunFigures(db, runId);
+  } catch (e) {
+    log(`run ${runId}: could not store its tool-call figures (queries will compute them): ${(e as Error).message}`);
+  }
 }
 
 let sweeping: Promise<void> | null = null;
@@ -99,9 +108,9 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
 
   const runDir = runDirOf(req.dataDir, spec.runId);
   mkdirSync(runDir, { recursive: true });
-  const argv = podmanRunArgv(spec, spec.promptDelivery === 'argv' ? prompt : null);
+  const [command, ...argv] = [...spec.clientPrefix, PODMAN, ...podmanGlobalArgs(), ...podmanRunArgv(spec, spec.promptDelivery === 'argv' ? prompt : null)];
   writeFileSync(join(runDir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-  writeFileSync(join(runDir, 'argv.json'), `${JSON.stringify([PODMAN, ...argv])}\n`);
+  writeFileSync(join(runDir, 'argv.json'), `${JSON.stringify([command, ...argv])}\n`);
   writeFileSync(join(runDir, 'prompt.txt'), prompt);
   const tracePath = claudeTracePath(spec.user.home, spec.workdir, spec.sessionId);
   const streamFile = join(runDir, 'stdout.jsonl');
@@ -116,7 +125,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   let interruptedBy: string | null = null;
   let error: string | null = null;
   // Own process group: a Ctrl-C on the terminal reaches agentpod only, which then stops the container itself.
-  const child = execa(PODMAN, argv, {
+  const child = execa(command, argv, {
     cwd: '/',
     detached: true,
     reject: false,
@@ -141,25 +150,9 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     onError: (e) => log(`run ${spec.runId}: trace ingest: ${e.message}`),
   });
   traceWatching.catch(() => {}); // awaited (and its failure recorded) after the exit; never an unhandled rejection
-  let clientDone = false;
-  const clientExit = child.finally(() => {
-    clientDone = true;
-  });
-
-  // podman stop can arrive before the container exists (an early Ctrl-C): retry until the client is gone.
-  let stopping: Promise<void> | null = null;
-  const stopContainer = () => {
-    stopping ??= (async () => {
-      while (!clientDone) {
-        try {
-          await podman(['stop', '-t', String(spec.stopGraceSeconds), spec.containerName]);
-        } catch {
-          /* not created yet, or already gone */
-        }
-        await Promise.race([clientExit, sleep(500)]);
-      }
-    })();
-  };
+  const clientExit = child.then((r) => r);
+  const stopper = containerStopper(spec.containerName, spec.stopGraceSeconds, clientExit);
+  const stopContainer = () => void stopper.stop();
   const timeoutMs = spec.profile.timeoutMs;
   const timer = timeoutMs === null ? null : setTimeout(() => {
     timedOut = true;
@@ -181,7 +174,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
   try {
     clientExitCode = (await clientExit).exitCode;
     if (timer) clearTimeout(timer);
-    await stopping;
+    await stopper.stopping;
     await stopSampler();
     info = await inspectContainer(spec.containerName);
     if (info?.State.Running) {
@@ -242,6 +235,7 @@ export async function executeRun(req: RunRequest): Promise<RunOutcome> {
     error,
   };
   finishRunRow(db, spec.runId, end);
+  storeFiguresOf(db, spec.runId, log);
   const outcome: RunOutcome = {
     runId: spec.runId,
     status: end.status,

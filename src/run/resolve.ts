@@ -27,7 +27,7 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
+export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -102,5 +102,6 @@ export function buildLaunchSpec(input: LaunchInput): LaunchSpec {
     extraMounts: input.extraMounts ?? [],
     promptDelivery: input.promptBytes > MAX_ARGV_PROMPT_BYTES ? 'stdin' : 'argv',
     stopGraceSeconds: input.stopGraceSeconds ?? 10,
+    clientPrefix: [],
   };
 }

@@ -46,6 +46,8 @@ export interface LaunchSpec {
   promptDelivery: 'argv' | 'stdin';
   /** Seconds between SIGTERM and SIGKILL when a run is stopped. */
   stopGraceSeconds: number;
+  /** The command podman's client runs under (a Slurm step: srun with the profile's limits); empty: none. */
+  clientPrefix: string[];
 }
 
 export const SYSTEM_PATHS_RO = ['/usr', '/lib', '/lib64', '/bin', '/sbin', '/etc'];

@@ -2,13 +2,14 @@
 // cgroup (v2 first, then v1) or, when it has none, its process tree in /proc.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupLayout } from '../doctor.js';
+import { cgroupLayout } from './layout.js';
 import { inspectContainer } from '../podman/client.js';
 import { openCgroupV1Source, type CgroupV1Dirs } from './cgroup-v1.js';
 import { openCgroupV2Source } from './cgroup-v2.js';
 import { parseProcCgroup } from './parse.js';
 import { openProcSource } from './proc.js';
 import type { SampleSource } from './sample.js';
+import { locateSlurmStep, openSlurmStepSource, type SlurmStepLocation } from './slurm-step.js';
 
 export interface RunningContainer {
   id: string;
@@ -19,7 +20,8 @@ export interface RunningContainer {
 export type SourceLocation =
   | { kind: 'cgroup-v2'; dir: string }
   | { kind: 'cgroup-v1'; dirs: CgroupV1Dirs }
-  | { kind: 'proc'; pid: number; reason: string };
+  | { kind: 'proc'; pid: number; reason: string }
+  | { kind: 'slurm-step'; step: SlurmStepLocation };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -66,7 +68,11 @@ export function locateSource(container: RunningContainer, cgroupRoot = '/sys/fs/
     return proc(`cannot read /proc/${container.pid}/cgroup`);
   }
   const own = (path: string) => path.includes(container.id);
-  if (cgroupLayout(cgroupRoot) === 'v2') {
+  const layout = cgroupLayout(cgroupRoot);
+  // Inside a Slurm step (agentpod slurm-task): the step's cgroup holds the limits, whatever podman could set.
+  const step = membership && locateSlurmStep(membership, layout === 'v2' ? 'v2' : 'v1', container.id, cgroupRoot);
+  if (step) return { kind: 'slurm-step', step };
+  if (layout === 'v2') {
     const path = membership?.find((m) => m.controllers.length === 0)?.path;
     if (path === undefined || !own(path)) return proc(`cgroup ${path ?? '?'} is not the container's own`);
     const dir = join(cgroupRoot, path);
@@ -95,5 +101,7 @@ export function openSource(location: SourceLocation): SampleSource {
       return openCgroupV1Source(location.dirs);
     case 'proc':
       return openProcSource(location.pid);
+    case 'slurm-step':
+      return openSlurmStepSource(location.step);
   }
 }

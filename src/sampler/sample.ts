@@ -1,6 +1,10 @@
 // What one sample is (the value columns of the samples table) and what every source of samples provides.
 
-export type SourceKind = 'cgroup-v2' | 'cgroup-v1' | 'proc';
+/**
+ * Where samples come from. The slurm-* kinds are containers in a Slurm step (sampler/slurm-step.ts): their
+ * own cgroup inside the step, or the step's cgroup itself (shared with podman's client and conmon).
+ */
+export type SourceKind = 'cgroup-v2' | 'cgroup-v1' | 'proc' | 'slurm-container-cgroup' | 'slurm-step-cgroup';
 
 export const SAMPLE_COLUMNS = [
   'memory_current_bytes',

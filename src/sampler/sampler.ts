@@ -67,6 +67,7 @@ export function startSamplerWith(opts: SamplerOptions, locate: Locator): Sampler
     .then((location) => {
       if (!location) return;
       if (location.kind === 'proc') log(`sampler: sampling the process tree of pid ${location.pid} (${location.reason})`);
+      if (location.kind === 'slurm-step') log(`sampler: ${location.step.kind} in Slurm step ${location.step.step}, whose cgroup enforces the limits`);
       source = openSource(location);
       // Read while the container runs: after it exits its cgroup may be gone.
       limits = source.readLimits();

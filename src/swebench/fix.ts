@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { podman, PodmanError, removeContainer } from '../podman/client.js';
+import { assertImageReference } from '../podman/image-ref.js';
 import { LABEL_OWNER_HOST, LABEL_OWNER_PID } from '../run/spec.js';
 import { CONDA_TESTBED_ENV, TESTBED } from './env.js';
 import { runHelper } from './helper-container.js';
@@ -82,6 +83,7 @@ function resultFrom(fixedImage: string, id: string, labels: Record<string, strin
 /** The cached fixed image of `sourceImage` for uid:gid, made first when missing or stale. */
 export async function fixImage(sourceImage: string, opts: FixOptions): Promise<FixResult> {
   const log = opts.log ?? (() => {});
+  assertImageReference(sourceImage, 'image');
   const started = performance.now();
   const source = await resolveSourceImage(sourceImage, log);
   const fixedImage = fixedImageName(source.name, opts.uid, opts.gid);

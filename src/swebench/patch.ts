@@ -5,7 +5,7 @@
 // images on every commit and run), only with the repository git has to look at.
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { podman, PODMAN } from '../podman/client.js';
+import { podman, PODMAN, podmanGlobalArgs } from '../podman/client.js';
 import { gitConfigEnv, TESTBED } from './env.js';
 
 /** Caches and build junk that never belong in a patch. */
@@ -53,11 +53,11 @@ async function writePatch(git: (args: string[], toFile?: string) => Promise<unkn
 
 /** Writes the container's /testbed changes since `baseCommit` to `outFile`; the container must have exited. */
 export async function capturePatch(containerName: string, baseCommit: string, outFile: string): Promise<PatchSummary> {
-  const root = (await podman(['unshare', PODMAN, 'mount', containerName])).trim();
+  const root = (await podman(['unshare', PODMAN, ...podmanGlobalArgs(), 'mount', containerName])).trim();
   try {
     return await writePatch((args, toFile) => podman(['unshare', 'git', ...args], { env: PATCH_GIT_ENV, ...(toFile ? { stdout: { file: toFile } } : {}) }), `${root}${TESTBED}`, baseCommit, outFile);
   } finally {
-    await podman(['unshare', PODMAN, 'umount', containerName]);
+    await podman(['unshare', PODMAN, ...podmanGlobalArgs(), 'umount', containerName]);
   }
 }
 

@@ -1,10 +1,12 @@
 // One SWE-bench trial, shared by `agentpod swebench` and `agentpod batch`: the prompt from the issue and
 // template, a run of the fixed image in /testbed, the patch captured after the exit, the row completed.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../profiles.js';
 import { executeRun, type RunOutcome } from '../run/execute.js';
+import { assertPromptCarriable } from '../run/prompt-check.js';
 import { buildLaunchSpec } from '../run/resolve.js';
 import type { LaunchSpec, ShareMode } from '../run/spec.js';
 import { TESTBED, trialEnv } from './env.js';
@@ -18,6 +20,15 @@ import { chooseProblemStatement, type SwebenchTask } from './task.js';
 
 export const LABEL_INSTANCE_ID = 'agentpod.instance-id';
 export const LABEL_BATCH_ID = 'agentpod.batch-id';
+
+/** The trial's task record in its run folder (agentpod's parsed form, see SwebenchTask). */
+export const TASK_FILE = 'task.json';
+
+/** The task record a trial ran on, from its run folder; null when the folder keeps none. */
+export function readTrialTask(runDir: string): SwebenchTask | null {
+  const file = join(runDir, TASK_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SwebenchTask) : null;
+}
 
 /** The image a task names (image_name / docker_image), or SWE-bench's image for its instance id. */
 export function taskImage(task: SwebenchTask, log: (line: string) => void): string {
@@ -48,6 +59,7 @@ export async function prepareTrial(input: { task: SwebenchTask | null; fix: FixR
   const problem = chooseProblemStatement(await readImageIssue(fix, input.dataDir), task, fix.sourceImage);
   const instanceId = task?.instanceId ?? imageBaseName(fix.sourceImage);
   const prompt = renderPrompt(input.template, promptValues(task, problem.text, instanceId, fix.sourceImage, baseCommit));
+  assertPromptCarriable(prompt, `${instanceId}: the prompt`);
   return { instanceId, task, fix, baseCommit, prompt, problemFrom: problem.from };
 }
 
@@ -118,7 +130,11 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     log: req.log,
     hooks: {
       // Linked to its batch from the start: a trial cut off by a crash still shows as the batch's.
-      afterStart: ({ runId }) => recordTrialColumns(req.db, runId, columns(null)),
+      // The record goes with the run: a later `agentpod grade RUN_ID` grades against what the trial ran on.
+      afterStart: ({ runId, runDir }) => {
+        recordTrialColumns(req.db, runId, columns(null));
+        if (trial.task) writeFileSync(join(runDir, TASK_FILE), `${JSON.stringify(trial.task, null, 2)}\n`);
+      },
       afterExit: async ({ containerName, runDir }) => {
         // Interrupted trials are run again; stopping fast matters more than their partial patch.
         if (!req.signal?.aborted) captured.patch = await capturePatch(containerName, trial.baseCommit, join(runDir, 'patch.diff'));

@@ -101,6 +101,44 @@ const CASES: BadInput[] = [
     says: /--prompt-file .*no-such-prompt\.md: cannot read: ENOENT/,
     exitCode: 2,
   },
+  ...[['0', '0'], ['-5', '-5'], ['below what the sampler can hold', '5'], ['not a number', 'often']].map(
+    ([what, value]): BadInput => ({
+      name: `a sampling interval: ${what}`,
+      setup: (dataDir) => ({ args: run(dataDir, '--sample-interval', value, 'hello') }),
+      says: /--sample-interval must be a number of milliseconds >= 10/,
+      exitCode: 2,
+    }),
+  ),
+  {
+    name: 'a prompt with a NUL byte (no argv element can carry it)',
+    setup: (dataDir) => {
+      const file = join(workdir, 'nul-prompt.md');
+      writeFileSync(file, 'fix the bug\0 and nothing else');
+      return { args: run(dataDir, '--prompt-file', file) };
+    },
+    says: /nul-prompt\.md contains a NUL byte \(character 12 of/,
+    exitCode: 2,
+  },
+  ...['localhost/Agentpod/base:1', 'my image:1', 'alpine:-1'].map(
+    (image): BadInput => ({
+      name: `an image reference podman would reject: ${image}`,
+      setup: (dataDir) => ({ args: run(dataDir, '--image', image, 'hello') }),
+      says: /--image .* is not an image reference podman accepts/,
+      exitCode: 2,
+    }),
+  ),
+  ...[
+    ['a value outside the choices', ['--share', 'wide', 'hello'], /Invalid values.*share.*wide.*\(see agentpod run --help\)/],
+    ['an unknown flag', ['--bogus-flag', 'hello'], /Unknown argument.*bogus-flag.*\(see agentpod run --help\)/],
+    ['a flag without its value', ['hello', '--memory'], /Not enough arguments following: memory \(see agentpod run --help\)/],
+  ].map(
+    ([what, flags, says]): BadInput => ({
+      name: `a parser error, one line and a pointer to --help: ${what as string}`,
+      setup: (dataDir) => ({ args: run(dataDir, ...(flags as string[])) }),
+      says: says as RegExp,
+      exitCode: 2,
+    }),
+  ),
   ...(['run', 'ingest'] as const).map(
     (command): BadInput => ({
       name: `${command} with a database file that is not SQLite`,

@@ -1,5 +1,6 @@
 // `agentpod batch` for real: a matrix of trials with the real Claude Code CLI against the scripted API,
-// resuming, and a clean stop on SIGINT.
+// resuming, and a clean stop on SIGINT. The tiny images here have no test environment (--no-grade); grading a
+// batch is tested on the realistic instance (grading.test.ts).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,7 +71,7 @@ afterAll(async () => {
 describe('agentpod batch', () => {
   it('runs 2 instances × 2 profiles × 2 repeats, 2 at a time, and a rerun runs nothing new', async () => {
     const dataDir = userTempDir('agentpod-batch-data-');
-    const args = ['batch', '--data-dir', dataDir, '--tasks', tasksFile, '--profiles', 'small,default', '--repeat', '2', '--parallel', '2', '--json'];
+    const args = ['batch', '--data-dir', dataDir, '--tasks', tasksFile, '--profiles', 'small,default', '--repeat', '2', '--parallel', '2', '--no-grade', '--json'];
     const r = await agentpod(args, { env: fastApi.env });
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -98,7 +99,7 @@ describe('agentpod batch', () => {
 
   it('stops cleanly on SIGINT (no container left, finished trials kept) and the rerun finishes the rest', async () => {
     const dataDir = userTempDir('agentpod-batch-int-');
-    const args = ['batch', '--data-dir', dataDir, '--tasks', tasksFile, '--profiles', 'small', '--repeat', '2', '--parallel', '1', '--name', `int-${suffix}`, '--json'];
+    const args = ['batch', '--data-dir', dataDir, '--tasks', tasksFile, '--profiles', 'small', '--repeat', '2', '--parallel', '1', '--name', `int-${suffix}`, '--no-grade', '--json'];
     const child = agentpod(args, { env: slowApi.env });
     // Wait for one finished trial and a second one in flight.
     let pid: number | undefined;

@@ -184,7 +184,13 @@ describe('agentpod swebench', () => {
     const tasks = join(userTempDir('agentpod-swe-tasks-'), 'tasks.jsonl');
     writeFileSync(tasks, `${JSON.stringify({ instance_id: 'calc__calc-1', image_name: NO_ISSUE, problem_statement: '' })}\n`);
     chmodSync(tasks, 0o644);
-    const empty = await agentpod(['swebench', '--data-dir', dataDir, '--task', tasks, '--json'], { env: api.env });
+    // A record that names no tests cannot be graded: refused before anything runs, unless --no-grade.
+    const ungradable = await agentpod(['swebench', '--data-dir', dataDir, '--task', tasks, '--json'], { env: api.env });
+    expect(ungradable.exitCode).toBe(2);
+    expect(String(ungradable.stderr).trim()).toBe(
+      'agentpod: cannot grade: task calc__calc-1 names no log_parser (nor install_config.log_parser) nor a repo: give --log-parser NAME (e.g. parse_log_pytest) (or run without grading: --no-grade)',
+    );
+    const empty = await agentpod(['swebench', '--data-dir', dataDir, '--task', tasks, '--no-grade', '--json'], { env: api.env });
     expect(empty.exitCode).toBe(2);
     expect(String(empty.stderr).trim().split('\n').pop()).toBe(
       `agentpod: empty problem statement: ${NO_ISSUE} has no /issue.md, and task calc__calc-1 has an empty problem_statement`,

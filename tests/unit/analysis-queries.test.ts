@@ -40,13 +40,13 @@ beforeAll(async () => {
   await ingestPaths(db, [join(repoRoot, 'traces', 'fixtures', 'edge', 'synthetic-error.jsonl')]); // a session of synthetic responses only
   insertBatch(db, 'b1');
   insertBatch(db, 'b2');
-  const common = { batch_id: 'b1', memory_limit_bytes: 512 * MB, cpus: 1.5, limits_enforced: 1 };
-  insertRun(db, { id: 'r1', ...common, session_id: FIXTURE_SESSION, profile: 'small', status: 'ok', started_at: T, finished_at: T + 600, duration_ms: 600, peak_memory_bytes: 400 * MB, cpu_seconds: 0.16, throttled_usec: 5000, patch_bytes: 1200, num_turns: 5, oom_killed: 0, oom_kill_events: 0 });
-  insertRun(db, { id: 'r2', ...common, profile: 'small', status: 'oom', started_at: T + 1000, duration_ms: 300, peak_memory_bytes: 512 * MB, throttled_usec: 0, patch_bytes: 0, oom_killed: 1 });
-  insertRun(db, { id: 'r3', ...common, profile: 'large', status: 'ok', started_at: T + 2000, duration_ms: 1000, peak_memory_bytes: 700 * MB, patch_bytes: 800 });
-  insertRun(db, { id: 'r4', ...common, profile: 'large', status: 'timeout', started_at: T + 3000, duration_ms: 2000, peak_memory_bytes: 900 * MB, throttled_usec: 2_000_000 });
+  const common = { batch_id: 'b1', memory_limit_bytes: 512 * MB, cpus: 1.5, limits_enforced: 1, source_image: 'localhost/i' };
+  insertRun(db, { id: 'r1', ...common, session_id: FIXTURE_SESSION, profile: 'small', status: 'ok', started_at: T, finished_at: T + 600, duration_ms: 600, peak_memory_bytes: 400 * MB, cpu_seconds: 0.16, throttled_usec: 5000, patch_bytes: 1200, num_turns: 5, oom_killed: 0, oom_kill_events: 0, eval_status: 'resolved', resolution: 'FULL' });
+  insertRun(db, { id: 'r2', ...common, profile: 'small', status: 'oom', started_at: T + 1000, duration_ms: 300, peak_memory_bytes: 512 * MB, throttled_usec: 0, patch_bytes: 0, oom_killed: 1, eval_status: 'empty_patch' });
+  insertRun(db, { id: 'r3', ...common, profile: 'large', status: 'ok', started_at: T + 2000, duration_ms: 1000, peak_memory_bytes: 700 * MB, patch_bytes: 800, eval_status: 'resolved', resolution: 'FULL' });
+  insertRun(db, { id: 'r4', ...common, profile: 'large', status: 'timeout', started_at: T + 3000, duration_ms: 2000, peak_memory_bytes: 900 * MB, throttled_usec: 2_000_000, eval_status: 'unresolved', resolution: 'PARTIAL' });
   insertRun(db, { id: 'r5', ...common, profile: 'large', status: 'running', started_at: T + 4000 });
-  insertRun(db, { id: 'r6', profile: 'small', batch_id: 'b2', status: 'failed', started_at: T + 5000, duration_ms: 50 });
+  insertRun(db, { id: 'r6', profile: 'small', batch_id: 'b2', status: 'failed', started_at: T + 5000, duration_ms: 50, source_image: 'localhost/i' });
   insertSamples(db, 'r1', R1_SAMPLES.map(([t, mem, cpu]) => ({ t_ms: T + t, memory_current_bytes: mem * MB, cpu_usage_usec: cpu })));
 });
 afterAll(() => {
@@ -157,9 +157,25 @@ describe('profiles', () => {
   it('compares profiles over a batch; running trials are left out', () => {
     expect(run(db, 'profiles', { batchId: 'b1' })).toEqual([
       // small: r1 ok (patch, 600 ms, 400 MB, 5 ms throttled), r2 oom (no patch, 300 ms, 512 MB, 0)
-      { profile: 'small', trials: 2, ok_rate: 0.5, patch_rate: 0.5, oom_rate: 0.5, timeout_rate: 0, median_duration_ms: 300, peak_memory_p50: 400 * MB, peak_memory_p95: 512 * MB, peak_memory_max: 512 * MB, median_throttled_ms: 0, max_throttled_ms: 5 },
+      { profile: 'small', trials: 2, ok_rate: 0.5, patch_rate: 0.5, resolve_rate: 0.5, oom_rate: 0.5, timeout_rate: 0, median_duration_ms: 300, peak_memory_p50: 400 * MB, peak_memory_p95: 512 * MB, peak_memory_max: 512 * MB, median_throttled_ms: 0, max_throttled_ms: 5 },
       // large: r3 ok (patch, 1000 ms, 700 MB), r4 timeout (2000 ms, 900 MB, 2 s throttled); r5 still running
-      { profile: 'large', trials: 2, ok_rate: 0.5, patch_rate: 0.5, oom_rate: 0, timeout_rate: 0.5, median_duration_ms: 1000, peak_memory_p50: 700 * MB, peak_memory_p95: 900 * MB, peak_memory_max: 900 * MB, median_throttled_ms: 2000, max_throttled_ms: 2000 },
+      { profile: 'large', trials: 2, ok_rate: 0.5, patch_rate: 0.5, resolve_rate: 0.5, oom_rate: 0, timeout_rate: 0.5, median_duration_ms: 1000, peak_memory_p50: 700 * MB, peak_memory_p95: 900 * MB, peak_memory_max: 900 * MB, median_throttled_ms: 2000, max_throttled_ms: 2000 },
+    ]);
+  });
+});
+
+describe('resolved', () => {
+  it('counts each profile\'s latest verdicts with a 95 % Wilson interval; ungraded trials are counted, not rated', () => {
+    const rows = run(db, 'resolved', { batchId: 'b1' });
+    // Wilson 95 % for 1 of 2: 0.0945 … 0.9055.
+    const interval = { ci95_low: expect.closeTo(0.0945, 3), ci95_high: expect.closeTo(0.9055, 3) };
+    expect(rows).toEqual([
+      { profile: 'small', trials: 2, graded: 2, resolved: 1, resolve_rate: 0.5, ...interval, unresolved: 0, empty_patch: 1, patch_failed: 0, log_invalid: 0, timeout: 0, error: 0, ungraded: 0 },
+      // r5 still runs: not a trial yet.
+      { profile: 'large', trials: 2, graded: 2, resolved: 1, resolve_rate: 0.5, ...interval, unresolved: 1, empty_patch: 0, patch_failed: 0, log_invalid: 0, timeout: 0, error: 0, ungraded: 0 },
+    ]);
+    expect(run(db, 'resolved', { batchId: 'b2' })).toEqual([
+      { profile: 'small', trials: 1, graded: 0, resolved: 0, resolve_rate: null, ci95_low: null, ci95_high: null, unresolved: 0, empty_patch: 0, patch_failed: 0, log_invalid: 0, timeout: 0, error: 0, ungraded: 1 },
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EvaluationRow } from '../../src/grading/store.js';
 import type { MeasuredToolCall } from '../../src/analysis/tool-resources.js';
 import { escapeHtml, h } from '../../src/report/html.js';
 import { counterIncrements, mergeEvents, renderRunReport, type RunReportData } from '../../src/report/run-report.js';
@@ -76,6 +77,8 @@ function reportData(fields: Partial<RunReportData>): RunReportData {
     calls: [],
     tools: [],
     patch: null,
+    evaluations: [],
+    evalSamples: [],
     ...fields,
   };
 }
@@ -99,6 +102,29 @@ describe('the run report', () => {
     expect(html).toContain('No resource samples were recorded for this run');
     expect(html).toContain('No trace of session s1 is in the database');
     expect(html).not.toContain('class="tool-span');
+  });
+
+  it('shows the latest verdict with its failing tests, every grading, and the test run\'s memory', () => {
+    const evaluation = (attempt: number, status: EvaluationRow['status'], failing: string[]): EvaluationRow => ({
+      id: `r1/eval-${attempt}`, run_id: 'r1', attempt, status, resolution: status === 'resolved' ? 'FULL' : 'NO', message: `grading ${attempt} said so`, instance_id: 'o__p-1',
+      f2p_success: status === 'resolved' ? 1 : 0, f2p_failure: status === 'resolved' ? 0 : 1, p2p_success: 3 - failing.length + 1, p2p_failure: failing.length - 1,
+      tests_status: JSON.stringify({ FAIL_TO_PASS: { success: [], failure: failing.slice(0, 1) }, PASS_TO_PASS: { success: [], failure: failing.slice(1) } }),
+      test_exit_code: 1, parser: 'parse_log_pytest', eval_type: 'pass_and_fail', eval_script_origin: 'eval_script', source_image: 'i', eval_profile: 'eval',
+      memory_limit_bytes: null, cpus: null, timeout_ms: 1_800_000, eval_dir: `/runs/r1/eval/attempt-${attempt}`, started_at: T + 2000, finished_at: T + 5000, duration_ms: 3000,
+    });
+    const html = renderRunReport(
+      reportData({
+        evaluations: [evaluation(1, 'resolved', []), evaluation(2, 'unresolved', ['t.py::test_new', 't.py::test_<old>'])],
+        evalSamples: [2100, 3000, 4000].map((t, i) => ({ t_ms: T + t, memory_current_bytes: (i + 1) * 50e6, memory_working_set_bytes: null, memory_events_oom_kill: null, cpu_nr_throttled: null })),
+      }),
+    );
+    expect(html).toContain('<strong>unresolved</strong> — grading 2 said so');
+    expect(html).toContain('FAIL_TO_PASS failing (1)');
+    expect(html).toContain('t.py::test_&lt;old&gt;');
+    expect(html).toContain('aria-label="Memory of the test run"');
+    expect(html.match(/grading \d said so/g)).toHaveLength(1);
+    expect(html).toContain('/runs/r1/eval/attempt-2');
+    expect(renderRunReport(reportData({}))).toContain('Not graded (agentpod grade RUN_ID grades it).');
   });
 
   it('draws the limit with whether it was enforced, OOM kills and throttling', () => {

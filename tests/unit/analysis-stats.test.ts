@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxStats, nearestRank, percentile, spread } from '../../src/analysis/stats.js';
+import { boxStats, nearestRank, percentile, spread, wilsonInterval } from '../../src/analysis/stats.js';
 
 describe('nearest-rank percentiles', () => {
   it('takes sorted[ceil(p/100 * n) - 1]', () => {
@@ -29,5 +29,20 @@ describe('nearest-rank percentiles', () => {
     expect(spread(twenty)).toEqual({ p50: 100, p95: 190, max: 200 }); // ranks 10 and 19
     expect(boxStats([4, 1, 3, 2])).toEqual({ n: 4, min: 1, q1: 1, median: 2, q3: 3, max: 4 });
     expect(boxStats([])).toBeNull();
+  });
+});
+
+describe('wilsonInterval', () => {
+  it('gives the 95 % Wilson score interval, inside [0, 1] even at 0 and n successes', () => {
+    // Published values: 0/10 → [0, 0.2775], 10/10 → [0.7225, 1], 5/10 → [0.2366, 0.7634], 45/100 → [0.3561, 0.5476].
+    const close = (got: { low: number; high: number } | null, low: number, high: number) => {
+      expect(got!.low).toBeCloseTo(low, 4);
+      expect(got!.high).toBeCloseTo(high, 4);
+    };
+    close(wilsonInterval(0, 10), 0, 0.2775);
+    close(wilsonInterval(10, 10), 0.7225, 1);
+    close(wilsonInterval(5, 10), 0.2366, 0.7634);
+    close(wilsonInterval(45, 100), 0.3561, 0.5476);
+    expect(wilsonInterval(0, 0)).toBeNull();
   });
 });

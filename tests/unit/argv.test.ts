@@ -37,6 +37,7 @@ function spec(overrides: Partial<LaunchSpec> = {}): LaunchSpec {
     extraMounts: [],
     promptDelivery: 'argv',
     stopGraceSeconds: 10,
+    clientPrefix: [],
     ...overrides,
   };
 }

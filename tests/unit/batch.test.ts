@@ -75,6 +75,7 @@ describe('batch progress', () => {
     running: new Map([['a × small #0', 31_000]]),
     startedAt: 0,
     durationsMs: [10_000, 20_000],
+    verdicts: {},
     ...over,
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type DoctorFacts } from '../../src/doctor.js';
+import { evaluate, kernelHasRootlessOverlay, storageCheck, type DoctorFacts } from '../../src/doctor.js';
 
 const healthyV2: DoctorFacts = {
   uid: 1000,
@@ -13,6 +13,7 @@ const healthyV2: DoctorFacts = {
   runtimesOnPath: ['crun'],
   claude: { path: '/usr/bin/claude', shared: true },
   credentials: { env: ['ANTHROPIC_API_KEY'], file: false },
+  kernel: '6.1.0-18-amd64',
 };
 
 const level = (facts: DoctorFacts, name: string) => evaluate(facts).find((c) => c.name === name)?.level;
@@ -54,5 +55,21 @@ describe('doctor verdicts', () => {
   it('says when claude lives outside the shared paths', () => {
     const checks = evaluate({ ...healthyV2, claude: { path: '/opt/x/claude', shared: false } });
     expect(checks.find((c) => c.name === 'claude')!.detail).toMatch(/mounted read-only/);
+  });
+});
+
+describe('storage driver', () => {
+  it('names the driver; on vfs says what it costs and how to switch for this kernel', () => {
+    expect(storageCheck('overlay', '6.1.0')).toMatchObject({ level: 'ok', detail: expect.stringMatching(/^overlay \(copy-on-write/) });
+    const vfs = storageCheck('vfs', '6.1.0-18-amd64');
+    expect(vfs.level).toBe('warn');
+    expect(vfs.detail).toMatch(/every container start and commit copies the whole image.*10–19 s per launch of a 1 GB/);
+    expect(vfs.fix).toMatch(/native rootless overlay: podman system reset .* driver = "overlay" in ~\/\.config\/containers\/storage\.conf/);
+    expect(storageCheck('vfs', '5.10.0-28-amd64').fix).toMatch(/older than 5\.13: apt-get install fuse-overlayfs/);
+  });
+
+  it('knows which kernels mount overlay in a user namespace', () => {
+    expect(['5.13.0', '5.15.0-91-generic', '6.1.0-18-amd64', '10.0'].map(kernelHasRootlessOverlay)).toEqual([true, true, true, true]);
+    expect(['5.12.19', '4.19.0-26-amd64', '3.10.0'].map(kernelHasRootlessOverlay)).toEqual([false, false, false]);
   });
 });

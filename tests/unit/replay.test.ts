@@ -245,6 +245,8 @@ describe('the replay report', () => {
       calls: [],
       tools: [],
       patch: null,
+      evaluations: [],
+      evalSamples: [],
     };
     expect(renderRunReport(data)).not.toContain('class="series series-original-memory"');
     const html = renderRunReport({ ...data, original: { runId: 'r1', samples: [{ t_ms: T + 50, memory_current_bytes: 700 }, { t_ms: T + 400, memory_current_bytes: 800 }] } });

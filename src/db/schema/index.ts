@@ -5,5 +5,19 @@ import { TRACES_MIGRATIONS } from './traces.js';
 import { SWEBENCH_MIGRATIONS } from './swebench.js';
 import { SAMPLES_MIGRATIONS } from './samples.js';
 import { REPLAY_MIGRATIONS } from './replay.js';
+import { GRADING_MIGRATIONS } from './grading.js';
+import { IMPORTERS_MIGRATIONS } from './importers.js';
+import { ANALYSIS_MIGRATIONS } from './analysis.js';
+import { SLURM_MIGRATIONS } from './slurm.js';
 
-export const ALL_MIGRATIONS: Migration[] = [...RUNS_MIGRATIONS, ...TRACES_MIGRATIONS, ...SWEBENCH_MIGRATIONS, ...SAMPLES_MIGRATIONS, ...REPLAY_MIGRATIONS];
+export const ALL_MIGRATIONS: Migration[] = [
+  ...RUNS_MIGRATIONS,
+  ...TRACES_MIGRATIONS,
+  ...SWEBENCH_MIGRATIONS,
+  ...SAMPLES_MIGRATIONS,
+  ...GRADING_MIGRATIONS,
+  ...IMPORTERS_MIGRATIONS,
+  ...ANALYSIS_MIGRATIONS,
+  ...SLURM_MIGRATIONS,
+  ...REPLAY_MIGRATIONS,
+];

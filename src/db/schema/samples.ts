@@ -3,12 +3,15 @@
 // never zero. Also the run-row summary columns the sampler writes at the end, and a host snapshot per run.
 import type { Migration } from '../migrate.js';
 
-/** The samples table; its first version checked `source` against the three sampler sources. */
-function samplesTable(name: string, sourceCheck: string): string {
+/**
+ * The samples table. Its first version checked `source` against the three sampler sources and tied run_id to
+ * runs(id); the second names any source and any sampled container's id (a run, or an evaluation of one).
+ */
+function samplesTable(name: string, constraints: { source: string; runId: string }): string {
   return `CREATE TABLE ${name} (
-        run_id TEXT NOT NULL REFERENCES runs(id),
+        run_id TEXT NOT NULL ${constraints.runId},
         t_ms INTEGER NOT NULL,                 -- epoch ms of the read
-        source TEXT NOT NULL ${sourceCheck},
+        source TEXT NOT NULL ${constraints.source},
         memory_current_bytes INTEGER,          -- v2 memory.current, v1 usage_in_bytes, proc: sum of RSS
         memory_peak_bytes INTEGER,             -- v2 memory.peak, v1 max_usage_in_bytes
         memory_working_set_bytes INTEGER,      -- current - inactive_file; proc: sum of PSS
@@ -66,7 +69,7 @@ export const SAMPLES_MIGRATIONS: Migration[] = [
   {
     name: 'samples-001-create',
     sql: `
-      ${samplesTable('samples', `CHECK (source IN ('cgroup-v2', 'cgroup-v1', 'proc'))`)}
+      ${samplesTable('samples', { source: `CHECK (source IN ('cgroup-v2', 'cgroup-v1', 'proc'))`, runId: 'REFERENCES runs(id)' })}
 
       ${SAMPLE_RATES_VIEW}
 
@@ -103,10 +106,11 @@ export const SAMPLES_MIGRATIONS: Migration[] = [
   {
     name: 'samples-002-open-source-column',
     // Samples now come from more places than the sampler (imported podman stats, a Slurm step's cgroup): the
-    // source names where, and the code that writes it keeps the list (SourceKind in sampler/sample.ts).
+    // source names where, and the code that writes it keeps the list (SourceKind in sampler/sample.ts). And not
+    // only runs are sampled: a grading's test container is too, under its evaluation's id.
     sql: `
       DROP VIEW sample_rates;
-      ${samplesTable('samples_open', '')}
+      ${samplesTable('samples_open', { source: '', runId: '/* a runs.id or an evaluations.id */' })}
       INSERT INTO samples_open SELECT * FROM samples;
       DROP TABLE samples;
       ALTER TABLE samples_open RENAME TO samples;
