@@ -5,59 +5,40 @@ import { toolCallDetail } from './families.js';
 import { runCondition, type RunFilter } from './filter.js';
 import type { Row } from './output.js';
 import type { Query } from './query.js';
-import { measuredToolCalls, type MeasuredToolCall } from './tool-resources.js';
-
-interface LinkRow {
-  replay_run_id: string;
-  seq: number;
-  original_run_id: string | null;
-  original_tool_use_id: string;
-  replay_tool_use_id: string;
-  conversation: string;
-  tool_name: string | null;
-  diverged: number;
-  reasons: string | null;
-}
-
-/** Each run's calls by tool_use id, measured once per run. */
-function measuresOf(db: Db, runIds: Iterable<string>): Map<string, MeasuredToolCall> {
-  const calls = new Map<string, MeasuredToolCall>();
-  for (const runId of new Set(runIds)) for (const c of measuredToolCalls(db, { runId })) calls.set(c.toolUseId, c);
-  return calls;
-}
+import { refreshToolWindowsWhere } from './stored.js';
 
 export function replayRows(db: Db, filter: RunFilter): Row[] {
   const where = runCondition(filter, 'r');
-  const links = db
-    .prepare(`SELECT t.* FROM replay_tool_calls t JOIN runs r ON r.id = t.replay_run_id WHERE ${where.sql} ORDER BY r.started_at, t.replay_run_id, t.seq`)
-    .all(where.params) as LinkRow[];
-  const replays = measuresOf(db, links.map((l) => l.replay_run_id));
-  const originals = measuresOf(db, links.flatMap((l) => (l.original_run_id ? [l.original_run_id] : [])));
-  // A session agentpod did not run has no samples: its calls' times come from the trace alone.
-  const traced = db.prepare('SELECT input, duration_ms FROM tool_calls WHERE tool_use_id = ?');
-  return links.map((l) => {
-    const o = originals.get(l.original_tool_use_id);
-    const r = replays.get(l.replay_tool_use_id);
-    const bare = o ? undefined : (traced.get(l.original_tool_use_id) as { input: string | null; duration_ms: number | null } | undefined);
-    return {
-      replay_run_id: l.replay_run_id,
-      original_run_id: l.original_run_id,
-      seq: l.seq,
-      conversation: l.conversation,
-      tool: l.tool_name,
-      detail: o?.detail ?? r?.detail ?? toolCallDetail(bare?.input),
-      original_duration_ms: o?.durationMs ?? bare?.duration_ms ?? null,
-      replay_duration_ms: r?.durationMs ?? null,
-      original_peak_memory_bytes: o?.peakMemoryBytes ?? null,
-      replay_peak_memory_bytes: r?.peakMemoryBytes ?? null,
-      original_memory_delta_bytes: o?.memoryDeltaBytes ?? null,
-      replay_memory_delta_bytes: r?.memoryDeltaBytes ?? null,
-      original_cpu_seconds: o?.cpuSeconds ?? null,
-      replay_cpu_seconds: r?.cpuSeconds ?? null,
-      diverged: l.diverged,
-      reasons: l.reasons,
-    };
+  // Both sides' figures are the stored tool windows `tool-resources` reads, brought up to date first.
+  const sides = runCondition(filter, 'p');
+  refreshToolWindowsWhere(db, {
+    sql: `r.id IN (SELECT t.replay_run_id FROM replay_tool_calls t JOIN runs p ON p.id = t.replay_run_id WHERE ${sides.sql}
+                   UNION SELECT t.original_run_id FROM replay_tool_calls t JOIN runs p ON p.id = t.replay_run_id WHERE ${sides.sql})`,
+    params: sides.params,
   });
+  // A session agentpod did not run has no samples: its calls' times come from the trace alone (tool_calls).
+  return db
+    .prepare(
+      `SELECT t.replay_run_id, t.original_run_id, t.seq, t.conversation, t.tool_name AS tool,
+              COALESCE(o.input, c.input) AS input,
+              o.duration_ms AS original_duration_ms, rw.duration_ms AS replay_duration_ms,
+              ow.peak_memory_bytes AS original_peak_memory_bytes, rw.peak_memory_bytes AS replay_peak_memory_bytes,
+              ow.memory_delta_bytes AS original_memory_delta_bytes, rw.memory_delta_bytes AS replay_memory_delta_bytes,
+              ow.cpu_seconds AS original_cpu_seconds, rw.cpu_seconds AS replay_cpu_seconds,
+              t.diverged, t.reasons
+       FROM replay_tool_calls t JOIN runs r ON r.id = t.replay_run_id
+       LEFT JOIN tool_calls o ON o.tool_use_id = t.original_tool_use_id
+       LEFT JOIN tool_calls c ON c.tool_use_id = t.replay_tool_use_id
+       LEFT JOIN tool_windows ow ON ow.run_id = t.original_run_id AND ow.tool_use_id = t.original_tool_use_id
+       LEFT JOIN tool_windows rw ON rw.run_id = t.replay_run_id AND rw.tool_use_id = t.replay_tool_use_id
+       WHERE ${where.sql}
+       ORDER BY r.started_at, t.replay_run_id, t.seq`,
+    )
+    .all(where.params)
+    .map((row) => {
+      const { replay_run_id, original_run_id, seq, conversation, tool, input, ...figures } = row as Row & { input: string | null };
+      return { replay_run_id, original_run_id, seq, conversation, tool, detail: toolCallDetail(input), ...figures };
+    });
 }
 
 export const replayQuery: Query = {

@@ -109,9 +109,9 @@ describe('agentpod replay of a SWE-bench trial', () => {
   let original: { runId: string; durationMs: number };
 
   beforeAll(async () => {
-    const warm = await agentpod(['swebench', '--data-dir', dataDir, '--image', CALC, '--profile', 'small'], { env: warmApi.env });
+    const warm = await agentpod(['swebench', '--data-dir', dataDir, '--image', CALC, '--profile', 'small', '--no-grade'], { env: warmApi.env });
     expect(warm.exitCode, String(warm.stderr)).toBe(0);
-    const r = await agentpod(['swebench', '--data-dir', dataDir, '--image', CALC, '--profile', 'small', '--json'], { env: trialApi.env });
+    const r = await agentpod(['swebench', '--data-dir', dataDir, '--image', CALC, '--profile', 'small', '--no-grade', '--json'], { env: trialApi.env });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     original = lastJson(r.stdout);
   });

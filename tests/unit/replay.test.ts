@@ -231,26 +231,39 @@ describe('start plans', () => {
   });
 });
 
-describe('the replay report', () => {
-  it('overlays the original\'s memory curve on the replay\'s', async () => {
-    const { renderRunReport } = await import('../../src/report/run-report.js');
-    const T = 1_700_000_000_000;
-    const samples = [0, 100, 200].map((t) => ({ t_ms: T + t, memory_current_bytes: 100 + t, memory_working_set_bytes: 90, memory_events_oom_kill: 0, cpu_nr_throttled: 0 }));
-    const data = {
-      run: { id: 'r2', status: 'ok', profile: 'small', started_at: T, finished_at: T + 300, session_id: 's2', memory_limit_bytes: 1000, limits_enforced: 1 },
-      runLine: {},
-      samples,
-      cpuCores: [],
-      hasTrace: true,
-      calls: [],
-      tools: [],
-      patch: null,
-      evaluations: [],
-      evalSamples: [],
-    };
-    expect(renderRunReport(data)).not.toContain('class="series series-original-memory"');
-    const html = renderRunReport({ ...data, original: { runId: 'r1', samples: [{ t_ms: T + 50, memory_current_bytes: 700 }, { t_ms: T + 400, memory_current_bytes: 800 }] } });
-    expect(html).toContain('class="series series-original-memory"');
-    expect(html).toContain('A replay of run r1');
+describe('query replay', () => {
+  it('puts each call next to its original, with the figures tool-resources gives each side\'s own run', async () => {
+    const { findQuery } = await import('../../src/analysis/index.js');
+    const { insertRun, insertSamples } = await import('../helpers/analysis-db.js');
+    // Two real traces stand for the original (2.1 fixture) and the replay (2.0 fixture), each its own run.
+    const db = await ingested(join(fixtures, 'cli'), join(fixtures, 'cli-2.0'));
+    const first = (sessionId: string) => db.prepare('SELECT tool_use_id, start_ms FROM tool_calls WHERE session_id = ? ORDER BY start_ms LIMIT 1').get(sessionId) as { tool_use_id: string; start_ms: number };
+    const [o, p] = [first(FIXTURE_SESSION_ID), first(FIXTURE_20_SESSION_ID)];
+    insertRun(db, { id: 'orig', session_id: FIXTURE_SESSION_ID, started_at: o.start_ms - 1000 });
+    insertRun(db, { id: 'rep', session_id: FIXTURE_20_SESSION_ID, started_at: p.start_ms - 1000 });
+    const around = (t: number, low: number, high: number) => [
+      { t_ms: t - 10, memory_current_bytes: low, cpu_usage_usec: 0 },
+      { t_ms: t + 1, memory_current_bytes: high, cpu_usage_usec: 5000 },
+    ];
+    insertSamples(db, 'orig', around(o.start_ms, 100, 300));
+    insertSamples(db, 'rep', around(p.start_ms, 100, 900));
+    db.prepare(`INSERT INTO replay_tool_calls (replay_run_id, seq, original_run_id, original_tool_use_id, replay_tool_use_id, conversation, step, tool_name, replayed, diverged, reasons)
+                VALUES ('rep', 0, 'orig', ?, ?, 'main', 0, 'Bash', 1, 1, 'output')`).run(o.tool_use_id, p.tool_use_id);
+
+    const query = findQuery('replay');
+    const rows = query.run(db, { runId: 'rep' });
+    expect(rows).toHaveLength(1);
+    expect(Object.keys(rows[0])).toEqual(query.columns.map((c) => c.key));
+    const side = (runId: string, toolUseId: string) => findQuery('tool-resources').run(db, { runId }).find((r) => r.tool_use_id === toolUseId)!;
+    const [os, ps] = [side('orig', o.tool_use_id), side('rep', p.tool_use_id)];
+    expect(rows[0]).toMatchObject({
+      replay_run_id: 'rep', original_run_id: 'orig', seq: 0, conversation: 'main', tool: 'Bash', detail: os.detail,
+      original_duration_ms: os.duration_ms, replay_duration_ms: ps.duration_ms,
+      original_peak_memory_bytes: os.peak_memory_bytes, replay_peak_memory_bytes: ps.peak_memory_bytes,
+      original_memory_delta_bytes: os.memory_delta_bytes, replay_memory_delta_bytes: ps.memory_delta_bytes,
+      original_cpu_seconds: os.cpu_seconds, replay_cpu_seconds: ps.cpu_seconds, diverged: 1, reasons: 'output',
+    });
+    expect([rows[0].original_peak_memory_bytes, rows[0].replay_peak_memory_bytes]).toEqual([300, 900]);
+    expect(query.run(db, { runId: 'orig' })).toEqual([]);
   });
 });
