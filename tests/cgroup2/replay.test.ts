@@ -56,14 +56,12 @@ describe('agentpod replay under enforced cgroup v2 limits', () => {
   }, AGENTPOD_RUN_MS);
 
   it('records the 300 MiB call of a run replayed at --memory 256m as diverged by an OOM kill, and the replay as oom', async () => {
-
     const replay = await agentpod(['replay', '--data-dir', dataDir, runId, '--memory', '256m', '--think-time', 'none', '--json']);
     expect(replay.stderr).not.toMatch(/internal error/);
     expect(replay.exitCode, String(replay.stderr)).toBe(3);
     const outcome = lastJson(replay.stdout);
     expect(outcome).toMatchObject({ status: 'oom', replay: { originalRunId: runId, toolCalls: 1, replayedCalls: 1, divergedCalls: 1, firstDivergedSeq: 0, error: null } });
     const [call] = rows('SELECT * FROM replay_tool_calls WHERE replay_run_id = ?', outcome.runId);
-    console.log('replayed call', JSON.stringify(call));
     expect(call).toMatchObject({ tool_name: 'Bash', diverged: 1, original_oom_kills: 0, original_exit_code: 0, original_is_error: 0, replay_is_error: 1, replay_exit_code: 137 });
     expect(call.replay_oom_kills as number).toBeGreaterThanOrEqual(1);
     expect(String(call.reasons).split(',')).toEqual(expect.arrayContaining(['oom-kill', 'exit-code', 'error']));
