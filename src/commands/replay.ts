@@ -3,9 +3,10 @@ import type { CommandModule } from 'yargs';
 import type { ReplayOutcome } from '../replay/run-replay.js';
 import { ConfigError, UserError } from '../errors.js';
 import { openStore, resolveStore } from './common.js';
+import { gradingOptionsFrom, verdictLines, withGradingOptions, type GradingArgs } from './grading.js';
 import { abortOnSignals, EXIT_BY_STATUS, outcomeLine, rootlessGuard, trialLaunchFrom, withLaunchOptions, type LaunchArgs } from './launch.js';
 
-interface ReplayArgs extends Omit<LaunchArgs, 'profile'> {
+interface ReplayArgs extends Omit<LaunchArgs, 'profile'>, GradingArgs {
   run?: string;
   session?: string;
   profile?: string;
@@ -26,7 +27,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   command: 'replay [run]',
   describe: 'Replay a recorded session with the real Claude Code against agentpod\'s scripted server, under any profile (offline, no API key)',
   builder: (y) =>
-    withLaunchOptions(y)
+    withGradingOptions(withLaunchOptions(y))
       .positional('run', { type: 'string', describe: 'the run to replay (its session must be ingested)' })
       .option('session', { type: 'string', describe: 'replay this ingested session instead of a run' })
       // No default: without --profile/--profiles the replay runs under the original run's own limits.
@@ -61,6 +62,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       thinkTime: args['think-time'],
       image: args.image,
       launch: trialLaunchFrom({ ...args, profile: '' }),
+      grading: await gradingOptionsFrom(args, args['sample-interval']),
       uid,
       gid,
       signal: controller.signal,
@@ -78,6 +80,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
           process.stdout.write(
             `${outcomeLine(o)}\n${summaryLine(o)}\n` +
               (o.patch !== undefined ? (o.patch ? `patch: ${o.patch.bytes} bytes, ${o.patch.files} file(s) changed${o.replay.originalPatchSha256 ? (o.replay.originalPatchSha256 === o.replay.replayPatchSha256 ? ' (the same as the original\'s)' : ' (not the original\'s)') : ''}\n` : 'patch: none taken\n') : '') +
+              verdictLines(o) +
               (o.error ? `error: ${o.error}\n` : '') +
               `folder: ${o.runDir}\n`,
           );

@@ -6,9 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { gradeTrial, type ExecutedTrial } from '../batch/execute-trial.js';
 import { beginBatch, endBatch } from '../batch/state.js';
 import type { Db } from '../db/open.js';
 import { ConfigError, UserError } from '../errors.js';
+import { planGrading, type GradingOptions, type GradingPlan } from '../grading/grade-run.js';
 import type { KnownVersions } from '../mockapi/request.js';
 import { startMockApi } from '../mockapi/server.js';
 import { runDir as runDirOf } from '../paths.js';
@@ -48,6 +50,8 @@ export interface ReplayRequest {
   thinkTime: string;
   image?: string;
   launch: TrialLaunch;
+  /** A SWE-bench trial's replay is graded like the trial (null: --no-grade). */
+  grading: GradingOptions | null;
   uid: number;
   gid: number;
   signal: AbortSignal;
@@ -59,6 +63,9 @@ export interface ReplayOutcome extends RunOutcome {
   patch?: PatchSummary | null;
   fix?: FixResult;
   replay: ReplaySummary;
+  /** A trial's replay: its grading (as `swebench`'s outcome has it). */
+  evaluation?: ExecutedTrial['evaluation'];
+  gradingError?: string | null;
 }
 
 function loadSession(db: Db, sessionId: string): RecordedSession {
@@ -143,6 +150,8 @@ interface OneReplay {
   profile: Profile;
   thinkFactor: number;
   batch: { id: string; trialIndex: number } | null;
+  /** What grading the trial's replay needs; null: not graded. */
+  grading: GradingPlan | null;
 }
 
 /** The launch of one replay: its spec, the trial it is (SWE-bench), its work dir copy, the start state it records. */
@@ -246,7 +255,20 @@ async function replayOnce(o: OneReplay): Promise<ReplayOutcome> {
     warnings: session.warnings,
   };
   recordReplay(db, outcome.runId, summary);
-  return { ...outcome, ...(o.prepared.fix ? { fix: o.prepared.fix } : {}), replay: summary };
+  // Beside the replay, as beside a trial: graded once the run and its divergence are recorded.
+  const graded = l.trial && outcome.status !== 'interrupted' && !failure ? await gradeTrial({ db, grading: req.grading, signal: req.signal }, outcome.runId, o.grading, log) : null;
+  return { ...outcome, ...(o.prepared.fix ? { fix: o.prepared.fix } : {}), replay: summary, ...(graded ?? {}) };
+}
+
+/** A trial's replay is graded against the original's task record, checked before anything runs. */
+function gradingPlanOf(start: ReplayStart, original: Original, req: ReplayRequest, log: (line: string) => void): GradingPlan | null {
+  if (!req.grading || start.kind !== 'trial') return null;
+  const task = original.swebench?.task ?? null;
+  if (!task) {
+    log('replay: not graded: the original trial has no task record (its result.json names none)');
+    return null;
+  }
+  return planGrading(task, req.grading);
 }
 
 /** Every replay of the invocation (profiles × repeats, in order); it stops at the first that the script could not answer. */
@@ -261,6 +283,7 @@ export async function replaySession(req: ReplayRequest): Promise<ReplayOutcome[]
   const profiles = base.map((p) => applyOverrides(p, req.overrides));
   const prompt = original.promptFile ? readFileSync(original.promptFile, 'utf8') : session.conversations[0].prompt;
   for (const w of session.warnings) log(`replay: ${w}`);
+  const grading = gradingPlanOf(start, original, req, log);
   const prepared = await prepareStart(start, original, req);
 
   const plan = profiles.flatMap((profile) => Array.from({ length: req.repeat }, (_, trialIndex) => ({ profile, trialIndex })));
@@ -273,7 +296,7 @@ export async function replaySession(req: ReplayRequest): Promise<ReplayOutcome[]
   try {
     for (const { profile, trialIndex } of plan) {
       if (req.signal.aborted) break;
-      const outcome = await replayOnce({ req, original, session, prepared, prompt, profile, thinkFactor, batch: batchId ? { id: batchId, trialIndex } : null });
+      const outcome = await replayOnce({ req, original, session, prepared, prompt, profile, thinkFactor, batch: batchId ? { id: batchId, trialIndex } : null, grading });
       outcomes.push(outcome);
       if (outcome.replay.error) break;
     }
