@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     maxWorkers: 1,
+    // Threads, not forks: vitest gives a worker a fixed 60 s to start, which a forked node misses in the emulated
+    // guest when the host is loaded.
+    pool: 'threads',
   },
 });

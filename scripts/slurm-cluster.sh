@@ -2,6 +2,7 @@
 # A single-node Slurm cluster on this machine for agentpod's Slurm tests and CI (not part of agentpod itself).
 #   scripts/slurm-cluster.sh up      install Debian's slurm-wlm + munge if missing, write the configs, start
 #                                    munged, slurmctld and slurmd directly (no systemd), wait for the node idle
+#                                    with an empty queue (no job of an earlier run survives)
 #   scripts/slurm-cluster.sh down    cancel every job, wait for their steps, stop exactly the daemons `up` started
 #   scripts/slurm-cluster.sh status  what runs, and the node's state
 # Root, idempotent. cgroup plugins are on (proctrack/cgroup, task/cgroup): --mem is enforced by the kernel and
@@ -185,26 +186,38 @@ up() {
   echo "$hash" > "$STATE/config.sha"
   start_daemon munged
   munge -n | unmunge >/dev/null || die "munge does not work (munge -n | unmunge)"
+  if ! alive slurmctld "$(pidfile_of slurmctld)"; then fresh_state; fi
   start_daemon slurmctld
   start_daemon slurmd
   wait_for 30 "node $NODE to be idle (state: \$(sinfo))" node_ready
   # A node left DOWN or DRAIN by an earlier run (a killed slurmd) is put back.
   case "$(node_state)" in down* | drain*) scontrol update NodeName="$NODE" State=RESUME ;; esac
+  cancel_all_jobs
   say "up in $((SECONDS - t0)) s: node $NODE $(node_state), $(scontrol show config | sed -n 's/^MaxArraySize *= *//p') array indices, config $CONF_DIR"
 }
 
+# A controller that starts does so without an earlier run's jobs: a machine restarted under a running cluster
+# leaves jobs COMPLETING for ever in the saved state, holding the node's CPUs. Job ids then start again at 1, so
+# the completion log of the earlier jobs is moved aside (kept, not lost) and cannot answer for a new job.
+fresh_state() {
+  rm -rf "${STATE:?}/ctld/"* "${STATE:?}/d/"*
+  if [ -s "$STATE/log/jobcomp.log" ]; then mv "$STATE/log/jobcomp.log" "$STATE/log/jobcomp.log.$(date +%Y%m%dT%H%M%S)"; fi
+}
+
+cancel_all_jobs() {
+  alive slurmctld "$(pidfile_of slurmctld)" || return 0
+  local jobs
+  jobs=$(squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ')
+  [ -n "${jobs// /}" ] || return 0
+  say "cancelling jobs $jobs"
+  # shellcheck disable=SC2086
+  scancel $jobs || true
+  local deadline=$((SECONDS + 60))
+  while [ -n "$(squeue -h -o %A 2>/dev/null)" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
+}
+
 down() {
-  if alive slurmctld "$(pidfile_of slurmctld)"; then
-    local jobs
-    jobs=$(squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ')
-    if [ -n "${jobs// /}" ]; then
-      say "cancelling jobs $jobs"
-      # shellcheck disable=SC2086
-      scancel $jobs || true
-      local deadline=$((SECONDS + 60))
-      while [ -n "$(squeue -h -o %A 2>/dev/null)" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
-    fi
-  fi
+  cancel_all_jobs
   stop_daemon slurmd
   stop_daemon slurmctld
   stop_daemon munged

@@ -85,7 +85,7 @@ export async function executeTrial(ctx: TrialContext, input: TrialInput): Promis
 }
 
 /** Grades a finished run when grading is on and possible; a grading that fails is said, never fatal to the trial. */
-export async function gradeTrial(ctx: TrialContext, runId: string, plan: GradingPlan | null, log: (line: string) => void): Promise<Pick<ExecutedTrial, 'evaluation' | 'gradingError'>> {
+export async function gradeTrial(ctx: Pick<TrialContext, 'db' | 'grading' | 'signal'>, runId: string, plan: GradingPlan | null, log: (line: string) => void): Promise<Pick<ExecutedTrial, 'evaluation' | 'gradingError'>> {
   if (!ctx.grading || !plan || ctx.signal.aborted) return { evaluation: null, gradingError: null };
   try {
     return { evaluation: await gradeRun({ db: ctx.db, runId, plan, options: ctx.grading, signal: ctx.signal, log }), gradingError: null };

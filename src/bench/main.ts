@@ -36,6 +36,7 @@ const BENCHES: RegisteredBench[] = [
   { name: 'images', about: 'real-size images (1 GB, 4 GB, ~100k files): permission fix, first and warm launch on overlay and vfs', load: fromModule('./images.js', 'runImagesBench') },
   { name: 'ingest', about: 'ingest throughput vs read+JSON.parse, 600 MB file, no-change re-scan, ccusage', load: fromModule('./ingest.js', 'runIngestBench') },
   { name: 'import', about: 'import agentcgroup of 207 synthetic attempts vs ingesting their traces alone; a second import', load: fromModule('./import.js', 'runImportBench') },
+  { name: 'replay', about: 'agentpod replay --think-time none vs the original agentpod run of the same trajectory', load: fromModule('./replay.js', 'runReplayBench') },
   { name: 'queries', about: 'p50 latency of the built-in queries on 1M messages and 10M samples', load: fromModule('./queries.js', 'runQueryBench') },
   { name: 'grading', about: 'grade --log throughput (logs/s) vs reading+splitting the same logs; the CLI per log vs agentpod --version', load: fromModule('./grading.js', 'runGradingBench') },
   { name: 'grading-eval', about: 'agentpod grade of a trial (eval container) vs raw podman run --rm of the same driver', load: fromModule('./grading-eval.js', 'runGradingEvalBench') },

@@ -36,3 +36,9 @@ export async function gradingOptionsFrom(args: GradingArgs, sampleIntervalMs: nu
 export function verdictLine(e: Pick<EvaluationRow, 'status' | 'message'>): string {
   return `verdict: ${e.status} (${e.message})`;
 }
+
+/** A trial outcome's verdict as printed lines: the verdict, why there is none, or nothing when it was not graded. */
+export function verdictLines(o: { evaluation?: Pick<EvaluationRow, 'status' | 'message'> | null; gradingError?: string | null }): string {
+  if (o.evaluation) return `${verdictLine(o.evaluation)}\n`;
+  return o.gradingError ? `verdict: none (${o.gradingError})\n` : '';
+}

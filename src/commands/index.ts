@@ -14,6 +14,7 @@ import { mergeCommand } from './merge.js';
 import { mockApiCommand } from './mock-api.js';
 import { profilesCommand } from './profiles.js';
 import { queryCommand } from './query.js';
+import { replayCommand } from './replay.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { slurmTaskCommand } from './slurm-task.js';
@@ -37,6 +38,7 @@ export const commands: CommandModule<any, any>[] = [
   reportCommand,
   swebenchCommand,
   batchCommand,
+  replayCommand,
   gradeCommand,
   exportCommand,
   imagesCommand,

@@ -78,8 +78,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     // after it, so a missing image leaves the data dir as it was.
     const imageReady = args.image ? ensureImage(args.image, (line) => process.stderr.write(`${line}\n`)) : ensureBaseImage();
     imageReady.catch(() => {}); // awaited below; its error is the one to report
-    const { executeRun } = await import('../run/execute.js');
+    const [{ executeRun }, { captureStartState, recordStartState }] = await Promise.all([import('../run/execute.js'), import('../run/start-state.js')]);
+    // What the work dir is before the agent touches it, so the run can be replayed (docs/replay.md): a host work
+    // dir's git state is read while the image check runs; a work dir inside the image needs the image first.
+    const startInput = { workdir, workdirOnHost, image: spec.image };
+    const hostStart = workdirOnHost ? captureStartState(startInput) : null;
     await imageReady;
+    const startState = await (hostStart ?? captureStartState(startInput));
     const db = await openStore(args);
     const controller = abortOnSignals();
     const outcome = await executeRun({
@@ -91,6 +96,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       sampleIntervalMs: args['sample-interval'],
       processSampleEvery: args['process-samples-every'],
       log: (line) => process.stderr.write(`${line}\n`),
+      hooks: { afterStart: ({ runId }) => recordStartState(db, runId, startState) },
     });
     db.close();
     if (args.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);

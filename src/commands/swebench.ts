@@ -6,7 +6,7 @@ import type { Profile } from '../profiles.js';
 import type { PromptTemplate } from '../swebench/prompt.js';
 import type { SwebenchTask } from '../swebench/task.js';
 import { openStore, resolveStore } from './common.js';
-import { gradingOptionsFrom, verdictLine, withGradingOptions, type GradingArgs } from './grading.js';
+import { gradingOptionsFrom, verdictLines, withGradingOptions, type GradingArgs } from './grading.js';
 import { abortOnSignals, EXIT_BY_STATUS, outcomeLine, profileFromArgs, rootlessGuard, trialLaunchFrom, withLaunchOptions, type LaunchArgs } from './launch.js';
 
 interface SwebenchArgs extends LaunchArgs, GradingArgs {
@@ -71,7 +71,7 @@ export const swebenchCommand: CommandModule<object, SwebenchArgs> = {
       process.stdout.write(
         `${outcomeLine(outcome)}\n` +
           (outcome.patch ? `patch: ${outcome.patch.bytes} bytes, ${outcome.patch.files} file(s) changed\n` : 'patch: none taken\n') +
-          (outcome.evaluation ? `${verdictLine(outcome.evaluation)}\n` : outcome.gradingError ? `verdict: none (${outcome.gradingError})\n` : '') +
+          verdictLines(outcome) +
           (outcome.error ? `error: ${outcome.error}\n` : '') +
           `folder: ${outcome.runDir}\n`,
       );

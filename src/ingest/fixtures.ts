@@ -1,6 +1,7 @@
 // Generates real Claude Code traces offline: the real CLI against the scripted Messages-API server.
-// `node dist/ingest/fixtures.js [--user NAME]` regenerates traces/fixtures/cli/ (as root: run claude as NAME,
-// default "agentpod", since claude refuses --dangerously-skip-permissions as root).
+// `node dist/ingest/fixtures.js [--user NAME] [--fixture cli-2.0 --claude PATH]` regenerates traces/fixtures/cli/
+// with the pinned CLI, or traces/fixtures/cli-2.0/ with a Claude Code 2.0 CLI given by path (as root: run
+// claude as NAME, default "agentpod", since claude refuses --dangerously-skip-permissions as root).
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,24 +60,38 @@ export async function generateTrace(options: GenerateOptions): Promise<Generated
   }
 }
 
-/** The committed fixture: traces/scripts/fixture-session.yaml played by the real CLI. */
+/** The committed fixtures: traces/scripts/fixture-session.yaml played by the pinned CLI ... */
 export const FIXTURE_SESSION_ID = '00000000-0000-4000-8000-00000000f1c5';
+/** ... and traces/scripts/fixture-session-2.0.yaml by a Claude Code 2.0 CLI (inline sidechain subagents). */
+export const FIXTURE_20_SESSION_ID = '00000000-0000-4000-8000-0000000020f1';
+
+const FIXTURES: Record<string, { script: string; sessionId: string }> = {
+  cli: { script: 'fixture-session.yaml', sessionId: FIXTURE_SESSION_ID },
+  'cli-2.0': { script: 'fixture-session-2.0.yaml', sessionId: FIXTURE_20_SESSION_ID },
+};
 
 async function main(): Promise<void> {
-  const userFlag = process.argv.indexOf('--user');
+  const flag = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
   const root = packageRoot;
+  const name = flag('--fixture') ?? 'cli';
+  const fixture = FIXTURES[name];
+  if (!fixture) throw new Error(`--fixture: one of ${Object.keys(FIXTURES).join(', ')}`);
   const trace = await generateTrace({
-    scriptFile: join(root, 'traces', 'scripts', 'fixture-session.yaml'),
+    scriptFile: join(root, 'traces', 'scripts', fixture.script),
     prompt: 'Do the fixture task',
-    sessionId: FIXTURE_SESSION_ID,
-    user: userFlag > 0 ? process.argv[userFlag + 1] : undefined,
+    sessionId: fixture.sessionId,
+    user: flag('--user'),
+    claude: flag('--claude'),
     files: { 'notes.txt': 'hello notes\n' },
   });
-  const out = join(root, 'traces', 'fixtures', 'cli');
+  const out = join(root, 'traces', 'fixtures', name);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  cpSync(trace.tracePath, join(out, `${FIXTURE_SESSION_ID}.jsonl`));
-  if (trace.subagentDir) cpSync(trace.subagentDir, join(out, FIXTURE_SESSION_ID, 'subagents'), { recursive: true });
+  cpSync(trace.tracePath, join(out, `${fixture.sessionId}.jsonl`));
+  if (trace.subagentDir) cpSync(trace.subagentDir, join(out, fixture.sessionId, 'subagents'), { recursive: true });
   // Claude writes its traces 0600; fixtures are for everyone to read.
   for (const name of readdirSync(out, { recursive: true, encoding: 'utf8' })) chmodSync(join(out, name), name.endsWith('.json') || name.endsWith('.jsonl') ? 0o644 : 0o755);
   rmSync(trace.workdir, { recursive: true, force: true });

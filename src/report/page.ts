@@ -17,9 +17,9 @@ svg.chart { display: block; width: 100%; height: auto; margin: 6px 0 2px; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: var(--fg); }
 svg.chart .axis line, svg.chart .grid line { stroke: var(--line); } svg.chart .axis text { fill: var(--muted); }
 svg.chart .chart-title { font-size: 13px; font-weight: 600; }
-.series { fill: none; stroke-width: 1.6; } .series-memory-current { stroke: #2563eb; } .series-working-set { stroke: #16a34a; } .series-cpu { stroke: #9333ea; }
+.series { fill: none; stroke-width: 1.6; } .series-memory-current { stroke: #2563eb; } .series-working-set { stroke: #16a34a; } .series-cpu { stroke: #9333ea; } .series-original-memory { stroke: #9ca3af; stroke-dasharray: 4 3; }
 .area { stroke: none; fill-opacity: 0.8; } .area-agent, .legend-agent { fill: #2563eb; } .area-tools, .legend-tools { fill: #ea580c; } .area-other-processes, .legend-other-processes { fill: #94a3b8; }
-.legend-memory-current { fill: #2563eb; } .legend-working-set { fill: #16a34a; } .legend-cpu { fill: #9333ea; }
+.legend-memory-current { fill: #2563eb; } .legend-working-set { fill: #16a34a; } .legend-cpu { fill: #9333ea; } .legend-original-memory { fill: #9ca3af; }
 .limit-line { stroke: #dc2626; stroke-width: 1.5; stroke-dasharray: 6 4; } text.limit-label { fill: #dc2626; }
 .oom-marker { stroke: #dc2626; stroke-width: 2; } text.oom-label { fill: #dc2626; font-weight: 600; }
 .throttle-marker { stroke: #f59e0b; stroke-width: 1.5; }

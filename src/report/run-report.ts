@@ -47,6 +47,8 @@ export interface RunReportData {
   /** Every grading of the run, latest last; with the latest one's test-run samples. */
   evaluations: EvaluationRow[];
   evalSamples: RunSample[];
+  /** A replay's original run: its memory curve, shifted to start when the replay started. */
+  original?: { runId: string; samples: { t_ms: number; memory_current_bytes: number | null }[] } | null;
 }
 
 /** patch.diff beyond this is cut in the page (the file keeps all of it). */
@@ -84,8 +86,19 @@ export function loadRunReport(db: Db, runId: string): RunReportData {
     stack: runMemoryStack(db, runId),
     limitEvents: limitEvents(db, runId),
     controls: (db.prepare('SELECT * FROM run_controls WHERE run_id = ?').get(runId) as Record<string, Cell> | undefined) ?? null,
+    original: loadOriginalCurve(db, run),
     ...loadEvaluations(db, runId),
   };
+}
+
+function loadOriginalCurve(db: Db, run: Record<string, Cell>): RunReportData['original'] {
+  const original = db
+    .prepare('SELECT o.id, o.started_at FROM replays p JOIN runs o ON o.id = p.original_run_id WHERE p.run_id = ?')
+    .get(run.id) as { id: string; started_at: number } | undefined;
+  if (!original) return null;
+  const shift = Number(run.started_at) - original.started_at;
+  const samples = db.prepare('SELECT t_ms + ? AS t_ms, memory_current_bytes FROM samples WHERE run_id = ? ORDER BY t_ms').all(shift, original.id) as { t_ms: number; memory_current_bytes: number | null }[];
+  return { runId: original.id, samples };
 }
 
 function loadEvaluations(db: Db, runId: string): Pick<RunReportData, 'evaluations' | 'evalSamples'> {
@@ -166,13 +179,15 @@ function limitNote(enforced: Cell | undefined): string {
 /** The time axis: the run's start to its end, widened to every sample and tool call. */
 function runAxis(d: RunReportData): TimeAxis {
   const started = num(d.run.started_at)!;
-  const times = [started, num(d.run.finished_at), ...d.samples.map((s) => s.t_ms), ...d.calls.flatMap((c) => [c.startMs, c.endMs])].filter((t): t is number => t !== null);
+  const overlay = d.original?.samples ?? [];
+  const times = [started, num(d.run.finished_at), ...d.samples.map((s) => s.t_ms), ...overlay.map((s) => s.t_ms), ...d.calls.flatMap((c) => [c.startMs, c.endMs])].filter((t): t is number => t !== null);
   return timeAxis(Math.min(...times), Math.max(...times), started);
 }
 
 function memoryChart(d: RunReportData, axis: TimeAxis): Html {
   const limit = num(d.run.memory_limit_bytes);
-  const values = d.samples.flatMap((s) => [s.memory_current_bytes, s.memory_working_set_bytes]).filter((v): v is number => v !== null);
+  const overlay = d.original?.samples.length ? d.original : null;
+  const values = [...d.samples.flatMap((s) => [s.memory_current_bytes, s.memory_working_set_bytes]), ...(overlay?.samples.map((s) => s.memory_current_bytes) ?? [])].filter((v): v is number => v !== null);
   const markers: Marker[] = mergeEvents(counterIncrements(d.samples, 'memory_events_oom_kill'), msPerPixel(axis)).map((e) => ({ tMs: e.tMs, label: `OOM kill${e.by > 1 ? ` ×${e.by}` : ''}`, className: 'oom-marker' }));
   if (d.run.oom_killed === 1 && markers.length === 0) {
     markers.push({ tMs: num(d.run.finished_at) ?? d.samples.at(-1)!.t_ms, label: 'OOM-killed (podman)', className: 'oom-marker' });
@@ -184,6 +199,7 @@ function memoryChart(d: RunReportData, axis: TimeAxis): Html {
     series: [
       { label: 'memory.current', className: 'memory-current', points: d.samples.map((s) => ({ x: s.t_ms, y: s.memory_current_bytes })) },
       { label: 'working set', className: 'working-set', points: d.samples.map((s) => ({ x: s.t_ms, y: s.memory_working_set_bytes })) },
+      ...(overlay ? [{ label: 'original run', className: 'original-memory', points: overlay.samples.map((s) => ({ x: s.t_ms, y: s.memory_current_bytes })) }] : []),
     ],
     ...valueAxis(Math.max(...values, limit ?? 0, 1), byteTicks),
     yLabel: formatBytes,
@@ -386,6 +402,7 @@ export function renderRunReport(d: RunReportData): string {
     `agentpod run ${runId}`,
     h('h1', {}, `Run ${runId}`),
     h('p', { class: 'sub' }, `${String(d.run.status)}${d.evaluations.length ? ` · ${d.evaluations.at(-1)!.status}` : ''} · profile ${String(d.run.profile)} · ${humanCell(d.run.started_at ?? null, 'time')} · time axis: from the run's start`),
+    d.original ? note(`A replay of run ${d.original.runId}: the memory chart overlays the original's memory.current, shifted to start when this run started (agentpod query replay --run ${runId} compares each tool call).`) : null,
     verdictSection(d),
     section('Resources over time', ...charts, ...calls),
     section('Summary', summary(d)),

@@ -4,6 +4,7 @@
 // the container, no second container: the cost does not grow with the image (vfs storage copies whole
 // images on every commit and run), only with the repository git has to look at.
 import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { podman, PODMAN, podmanGlobalArgs } from '../podman/client.js';
 import { gitConfigEnv, TESTBED } from './env.js';
 
@@ -41,16 +42,26 @@ export function summarizePatch(patch: Buffer): PatchSummary {
   return { bytes: patch.length, files: patch.toString('latin1').match(/^diff --git /gm)?.length ?? 0 };
 }
 
+/** Runs the two git commands in `repo` through `git` (the host's, or inside `podman unshare`) into `outFile`. */
+async function writePatch(git: (args: string[], toFile?: string) => Promise<unknown>, repo: string, baseCommit: string, outFile: string): Promise<PatchSummary> {
+  const [add, diff] = patchGitCommands(repo, baseCommit);
+  await git(add);
+  // Straight to the file: a patch is bytes (a latin-1 source file must not go through a UTF-8 string).
+  await git(diff, outFile);
+  return summarizePatch(readFileSync(outFile));
+}
+
 /** Writes the container's /testbed changes since `baseCommit` to `outFile`; the container must have exited. */
 export async function capturePatch(containerName: string, baseCommit: string, outFile: string): Promise<PatchSummary> {
   const root = (await podman(['unshare', PODMAN, ...podmanGlobalArgs(), 'mount', containerName])).trim();
   try {
-    const [add, diff] = patchGitCommands(`${root}${TESTBED}`, baseCommit);
-    await podman(['unshare', 'git', ...add], { env: PATCH_GIT_ENV });
-    // Straight to the file: a patch is bytes (a latin-1 source file must not go through a UTF-8 string).
-    await podman(['unshare', 'git', ...diff], { env: PATCH_GIT_ENV, stdout: { file: outFile } });
+    return await writePatch((args, toFile) => podman(['unshare', 'git', ...args], { env: PATCH_GIT_ENV, ...(toFile ? { stdout: { file: toFile } } : {}) }), `${root}${TESTBED}`, baseCommit, outFile);
   } finally {
     await podman(['unshare', PODMAN, ...podmanGlobalArgs(), 'umount', containerName]);
   }
-  return summarizePatch(readFileSync(outFile));
+}
+
+/** The same patch of a host repository agentpod owns (a replay's fresh copy of a work dir: git add -A touches its index). */
+export function captureRepoPatch(repo: string, baseCommit: string, outFile: string): Promise<PatchSummary> {
+  return writePatch((args, toFile) => execa('git', args, { env: PATCH_GIT_ENV, stdin: 'ignore', ...(toFile ? { stdout: { file: toFile } } : {}) }), repo, baseCommit, outFile);
 }

@@ -27,6 +27,12 @@ export async function queuedJobs(): Promise<Set<string>> {
   return new Set(String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean));
 }
 
+/** Every job's id, state and reason, for a test's failure message. */
+async function queueSummary(): Promise<string> {
+  const r = await execa('squeue', ['-h', '-r', '-o', '%i %T %r'], { reject: false });
+  return String(r.stdout).trim().split('\n').join('; ') || '(empty)';
+}
+
 /** Waits until none of these jobs is pending or running. */
 export async function waitForJobs(ids: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -34,7 +40,7 @@ export async function waitForJobs(ids: string[], timeoutMs: number): Promise<voi
     const queued = await queuedJobs();
     const left = ids.filter((id) => queued.has(id));
     if (left.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`jobs ${left.join(', ')} still queued after ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) throw new Error(`jobs ${left.join(', ')} still queued after ${timeoutMs / 1000} s; the queue: ${await queueSummary()}`);
     await sleep(1000);
   }
 }
@@ -50,7 +56,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the queue: ${await queueSummary()}`);
     await sleep(500);
   }
 }

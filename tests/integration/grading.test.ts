@@ -172,6 +172,7 @@ describe('grading a run on the realistic instance', () => {
 
 describe('grading the trials of a batch', () => {
   let api: { server: MockApiServer; env: Record<string, string> };
+  let batchData = '';
   afterAll(async () => api?.server.close());
 
   it('grades 2 profiles × 2 repeats right after each run; query resolved gives the rates with their intervals', async () => {
@@ -188,7 +189,7 @@ turns:
     const tasks = join(userTempDir('agentpod-grading-tasks-'), 'tasks.jsonl');
     writeFileSync(tasks, `${JSON.stringify(instance.records.swebench)}\n`);
     chmodSync(tasks, 0o644);
-    const batchData = userTempDir('agentpod-grading-batch-');
+    batchData = userTempDir('agentpod-grading-batch-');
     const r = await agentpod(['batch', '--data-dir', batchData, '--tasks', tasks, '--profiles', 'small,default', '--repeat', '2', '--parallel', '2', '--name', `graded-${suffix}`, '--json'], { env: api.env });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(JSON.parse(String(r.stdout).trim())).toMatchObject({ status: 'done', total: 4, counts: { ok: 4 }, verdicts: { resolved: 4 } });
@@ -203,4 +204,18 @@ turns:
       expect(row.ci95_high).toBe(1);
     }
   }, 600_000);
+
+  it('a trial\'s replay is graded like the trial, against the original\'s record', async () => {
+    expect(batchData, 'the batch case ran').not.toBe('');
+    const db = new Database(join(batchData, 'agentpod.db'), { readonly: true });
+    const { id } = db.prepare("SELECT id FROM runs WHERE batch_id = ? AND profile = 'small' ORDER BY id LIMIT 1").get(`graded-${suffix}`) as { id: string };
+    db.close();
+    const r = await agentpod(['replay', '--data-dir', batchData, id, '--profile', 'default', '--think-time', 'none', '--json']);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const outcome = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
+    expect(outcome.replay).toMatchObject({ originalRunId: id, divergedCalls: 0 });
+    expect(outcome.replay.replayPatchSha256).toBe(outcome.replay.originalPatchSha256);
+    expect(outcome.evaluation).toMatchObject({ run_id: outcome.runId, status: 'resolved', resolution: 'FULL', f2p_success: instance.failToPass.length });
+    expect(await containersOf(`agentpod.run-id=${outcome.runId}`)).toEqual([]);
+  }, 300_000);
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calcImageSpec } from '../../src/bench/test-images.js';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { fixedImageName } from '../../src/swebench/image-name.js';
+import { goldEdit, testInstance } from '../helpers/instance.js';
 import { startScriptedApi } from '../helpers/mock.js';
 import { checkCluster, runningTasks, UP_HINT, waitFor, waitForJobs } from '../helpers/slurm.js';
 import { buildTestImage, containersLabeled, removeTestImages } from '../helpers/testbed.js';
@@ -131,6 +132,37 @@ describe.skipIf(!cluster.up)('agentpod batch --slurm', () => {
     const sources = [WITH_ISSUE, NO_ISSUE];
     await removeTestImages([...sources.map((s) => fixedImageName(s, testUser.uid, testUser.gid)), ...sources]);
   });
+
+  it('grades its trial inside the task, in a step of its own, on the realistic instance; the verdict merges with the run', async () => {
+    const instance = await testInstance();
+    const gold = await startScriptedApi(`
+turns:
+  - content:
+      - { type: tool_use, name: Read, input: { file_path: /testbed/toolz/itertoolz.py } }
+  - content:
+      - { type: tool_use, name: Edit, input: ${JSON.stringify({ file_path: '/testbed/toolz/itertoolz.py', ...goldEdit(instance.patches.gold) })} }
+  - content:
+      - { type: text, text: "Fixed." }
+`);
+    try {
+      const dataDir = userTempDir('agentpod-slurm-graded-');
+      const tasks = userFile('instance.jsonl', `${JSON.stringify(instance.records.swebench)}\n`);
+      const r = await agentpod(['batch', '--slurm', '--json', '--data-dir', dataDir, '--tasks', tasks, '--profiles', 'small', '--name', `graded-${suffix}`], { env: gold.env });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const s = lastJson(r.stdout) as Submitted;
+      await waitForJobs(allJobs(s), TIMEOUT * 2);
+      const [run] = rows(dataDir, 'SELECT id, status, eval_status, resolution FROM runs WHERE batch_id = ?', s.batchId);
+      expect(run).toMatchObject({ status: 'ok', eval_status: 'resolved', resolution: 'FULL' });
+      const [evaluation] = rows(dataDir, 'SELECT * FROM evaluations WHERE run_id = ?', run.id);
+      expect(evaluation).toMatchObject({ status: 'resolved', f2p_success: instance.failToPass.length, p2p_failure: 0 });
+      // Sampled inside its own step's cgroup, like the agent's container.
+      expect(evaluation.sample_source).toBe('slurm-container-cgroup');
+      expect(Number(evaluation.sample_count)).toBeGreaterThan(0);
+      expect(await containersLabeled(`agentpod.run-id=${run.id}`)).toEqual([]);
+    } finally {
+      await gold.server.close();
+    }
+  }, TIMEOUT * 3);
 
   it('runs 2 instances × 2 profiles as two arrays and merges every trial into one database; merging twice changes nothing', async () => {
     const dataDir = userTempDir('agentpod-slurm-data-');

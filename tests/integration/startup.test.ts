@@ -33,7 +33,7 @@ async function modulesLoaded(args: string[]): Promise<string[]> {
 }
 
 const HEAVY_PACKAGES = ['better-sqlite3', 'execa', 'systeminformation', 'yaml', 'chokidar'];
-const HEAVY_DIRS = ['db/', 'podman/', 'sampler/', 'ingest/', 'run/', 'swebench/', 'batch/', 'report/', 'analysis/', 'mockapi/', 'demo/'];
+const HEAVY_DIRS = ['db/', 'podman/', 'sampler/', 'ingest/', 'run/', 'swebench/', 'batch/', 'report/', 'analysis/', 'mockapi/', 'demo/', 'replay/'];
 
 function heavyIn(modules: string[], allowed: string[]): string[] {
   return modules.filter((m) => {
@@ -52,6 +52,7 @@ describe('start-up loads only what the command uses', () => {
     expect(top).toContain('cli-main.js');
     expect(heavyIn(top, [])).toEqual([]);
     expect(heavyIn(await modulesLoaded(['run', '--help']), [])).toEqual([]);
+    expect(heavyIn(await modulesLoaded(['replay', '--help']), [])).toEqual([]);
   });
 
   it('profiles list loads the profile reader and YAML, nothing else heavy', async () => {

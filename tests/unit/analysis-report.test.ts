@@ -128,6 +128,14 @@ describe('the run report', () => {
     expect(renderRunReport(reportData({}))).toContain('Not graded (agentpod grade RUN_ID grades it).');
   });
 
+  it('overlays a replay\'s original memory curve', () => {
+    const samples = [0, 100, 200].map((t) => ({ t_ms: T + t, memory_current_bytes: 100 + t, memory_working_set_bytes: 90, memory_events_oom_kill: 0, cpu_nr_throttled: 0 }));
+    expect(renderRunReport(reportData({ samples }))).not.toContain('class="series series-original-memory"');
+    const html = renderRunReport(reportData({ samples, original: { runId: 'r0', samples: [{ t_ms: T + 50, memory_current_bytes: 700 }, { t_ms: T + 400, memory_current_bytes: 800 }] } }));
+    expect(html).toContain('class="series series-original-memory"');
+    expect(html).toContain('A replay of run r0');
+  });
+
   it('draws the limit with whether it was enforced, OOM kills and throttling', () => {
     const sample = (t: number, mem: number, ooms: number, throttled: number) => ({ t_ms: T + t, memory_current_bytes: mem, memory_working_set_bytes: mem - 10, memory_events_oom_kill: ooms, cpu_nr_throttled: throttled });
     const samples = [sample(0, 100, 0, 0), sample(100, 900, 0, 3), sample(200, 990, 1, 3)];

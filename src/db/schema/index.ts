@@ -4,6 +4,7 @@ import { RUNS_MIGRATIONS } from './runs.js';
 import { TRACES_MIGRATIONS } from './traces.js';
 import { SWEBENCH_MIGRATIONS } from './swebench.js';
 import { SAMPLES_MIGRATIONS } from './samples.js';
+import { REPLAY_MIGRATIONS } from './replay.js';
 import { GRADING_MIGRATIONS } from './grading.js';
 import { IMPORTERS_MIGRATIONS } from './importers.js';
 import { ANALYSIS_MIGRATIONS } from './analysis.js';
@@ -21,6 +22,7 @@ export const ALL_MIGRATIONS: Migration[] = [
   ...IMPORTERS_MIGRATIONS,
   ...ANALYSIS_MIGRATIONS,
   ...SLURM_MIGRATIONS,
+  ...REPLAY_MIGRATIONS,
   ...PROCESSES_MIGRATIONS,
   ...ATTRIBUTION_MIGRATIONS,
   ...CONTROL_MIGRATIONS,
