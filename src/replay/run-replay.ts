@@ -6,11 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { gradeTrial, type ExecutedTrial } from '../batch/execute-trial.js';
+import { gradeTrial, type ExecutedTrial, type TrialContext } from '../batch/execute-trial.js';
 import { beginBatch, endBatch } from '../batch/state.js';
 import type { Db } from '../db/open.js';
 import { ConfigError, UserError } from '../errors.js';
-import { planGrading, type GradingOptions, type GradingPlan } from '../grading/grade-run.js';
+import { planGrading, type GradingPlan } from '../grading/grade-run.js';
 import type { KnownVersions } from '../mockapi/request.js';
 import { startMockApi } from '../mockapi/server.js';
 import { runDir as runDirOf } from '../paths.js';
@@ -24,7 +24,7 @@ import { recordStartState, type StartState } from '../run/start-state.js';
 import { fixImage, type FixResult } from '../swebench/fix.js';
 import { imageBaseName } from '../swebench/image-name.js';
 import { captureRepoPatch, type PatchSummary } from '../swebench/patch.js';
-import { runTrial, trialSpec, type PreparedTrial, type TrialLaunch } from '../swebench/trial.js';
+import { runTrial, trialSpec, type PreparedTrial } from '../swebench/trial.js';
 import { recordDivergence } from './divergence.js';
 import { extractSession, ReplayInputError, type RecordedSession } from './extract.js';
 import { ConversationMatcher } from './matcher.js';
@@ -39,9 +39,8 @@ export const KNOWN_CLAUDE_CODE: KnownVersions = { pattern: /^2\.[01]\./, name: '
 /** The key the replaying Claude Code sends its scripted server: no credential, and no real one goes along. */
 export const OFFLINE_API_KEY = 'sk-agentpod-replay-offline';
 
-export interface ReplayRequest {
-  db: Db;
-  dataDir: string;
+/** What a trial's context has (the store, the launch options, grading, the user, the signal, the log) and what to replay. */
+export interface ReplayRequest extends Pick<TrialContext, 'db' | 'dataDir' | 'launch' | 'grading' | 'uid' | 'gid' | 'signal' | 'log'> {
   source: { runId?: string; sessionId?: string };
   /** Profile names or files; null: the original run's own limits (the default profile for a bare session). */
   profiles: string[] | null;
@@ -49,13 +48,6 @@ export interface ReplayRequest {
   repeat: number;
   thinkTime: string;
   image?: string;
-  launch: TrialLaunch;
-  /** A SWE-bench trial's replay is graded like the trial (null: --no-grade). */
-  grading: GradingOptions | null;
-  uid: number;
-  gid: number;
-  signal: AbortSignal;
-  log: (line: string) => void;
 }
 
 export interface ReplayOutcome extends RunOutcome {
