@@ -6,7 +6,7 @@ import { release, userInfo } from 'node:os';
 import { podmanInfo } from './podman/client.js';
 import { cgroupLayout, type CgroupLayout } from './sampler/layout.js';
 import { chooseRuntime, resolveClaude } from './run/resolve.js';
-import { SHARED_PATHS_RW, SYSTEM_PATHS_RO } from './run/spec.js';
+import { SHARED_PATHS_RW, SYSTEM_PATHS_RO } from './launch-spec.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';
 

@@ -5,7 +5,7 @@ import type { Db } from '../db/open.js';
 import { gradeRun, type GradingOptions, type GradingPlan } from '../grading/grade-run.js';
 import type { EvaluationRow } from '../grading/store.js';
 import type { Profile } from '../profiles.js';
-import type { LaunchSpec } from '../run/spec.js';
+import type { LaunchSpec } from '../launch-spec.js';
 import { fixImage, type FixResult } from '../swebench/fix.js';
 import type { PromptTemplate } from '../swebench/prompt.js';
 import type { SwebenchTask } from '../swebench/task.js';

@@ -2,7 +2,7 @@
 // heavy modules (podman, profiles, the database) are imported inside the functions that need them.
 import type { Argv } from 'yargs';
 import type { RunOutcome } from '../run/execute.js';
-import type { ShareMode } from '../run/spec.js';
+import type { ShareMode } from '../launch-spec.js';
 import type { TrialLaunch } from '../swebench/trial.js';
 import { ConfigError, UserError } from '../errors.js';
 import { withStoreOptions, type StoreArgs } from './common.js';

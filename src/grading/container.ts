@@ -1,7 +1,7 @@
 // The grading container's podman command: a fresh container of the instance's source image (its own /usr,
 // /lib and test environment; nothing of the host shared), root inside as in the harness, no network, the
 // evaluation folder mounted, the driver as its main process. Pure, so every flag is unit-tested.
-import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN_ID } from '../run/spec.js';
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN_ID } from '../launch-spec.js';
 import { EVAL_FILES, EVAL_MOUNT } from './driver.js';
 
 export const LABEL_EVAL_ID = 'agentpod.eval-id';

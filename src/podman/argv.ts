@@ -1,6 +1,6 @@
 // The podman command for a launch spec: a pure function, so every flag is unit-tested without podman.
 import { dirname } from 'node:path';
-import { SHARED_PATHS_RW, SYSTEM_PATHS_RO, type LaunchSpec, type Mount } from '../run/spec.js';
+import { SHARED_PATHS_RW, SYSTEM_PATHS_RO, type LaunchSpec, type Mount } from '../launch-spec.js';
 
 /** The container's PATH unless spec.env sets one. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -19,7 +19,7 @@ import { podman } from '../podman/client.js';
 import { applyOverrides, loadProfile, type LimitOverrides, type Profile } from '../profiles.js';
 import { executeRun, type RunOutcome } from '../run/execute.js';
 import { buildLaunchSpec } from '../run/resolve.js';
-import { PASSTHROUGH_ENV, SECRET_ENV, type LaunchSpec } from '../run/spec.js';
+import { PASSTHROUGH_ENV, SECRET_ENV, type LaunchSpec } from '../launch-spec.js';
 import { recordStartState, type StartState } from '../run/start-state.js';
 import { fixImage, type FixResult } from '../swebench/fix.js';
 import { imageBaseName } from '../swebench/image-name.js';

@@ -13,7 +13,7 @@ import { inspectContainer, podman, PODMAN, podmanGlobalArgs, removeContainer, ty
 import { sessionTracePaths, startTraceWatch } from '../ingest/index.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, startSampler, takeHostSnapshot, type SamplerSummary } from '../sampler/index.js';
 import { decideStatus, finishRunRow, insertRunningRow, type AgentResultLine, type RunEnd } from './record.js';
-import type { LaunchSpec } from './spec.js';
+import type { LaunchSpec } from '../launch-spec.js';
 import { sweepLeftovers } from './sweep.js';
 import { containerStopper } from '../podman/stop.js';
 

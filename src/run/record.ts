@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../db/open.js';
-import type { LaunchSpec } from './spec.js';
+import type { LaunchSpec } from '../launch-spec.js';
 
 export type RunStatus = 'running' | 'ok' | 'failed' | 'oom' | 'timeout' | 'interrupted';
 

@@ -19,7 +19,7 @@ import {
   type LaunchSpec,
   type Mount,
   type ShareMode,
-} from './spec.js';
+} from '../launch-spec.js';
 
 /** Sortable, unique run id: 20261122-134201-1a2b3c. */
 export function newRunId(now = new Date()): string {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Db } from '../db/open.js';
 import { podmanJson, removeContainer } from '../podman/client.js';
-import { LABEL_OWNER_HOST, LABEL_OWNER_PID } from './spec.js';
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID } from '../launch-spec.js';
 
 interface PsEntry {
   Id: string;

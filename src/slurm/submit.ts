@@ -8,7 +8,7 @@ import { keyOf } from '../batch/matrix.js';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { findOnPath } from '../run/resolve.js';
-import { PASSTHROUGH_ENV, SECRET_ENV } from '../run/spec.js';
+import { PASSTHROUGH_ENV, SECRET_ENV } from '../launch-spec.js';
 import type { BatchPass, SlurmPassOutcome } from '../engines/engine.js';
 import { batchPaths, logsDir, readSubmissions, submissionDir, writeManifest, MANIFEST_VERSION, type SbatchChoices, type SubmissionManifest } from './manifest.js';
 import { parseSbatchParsable } from './parse.js';

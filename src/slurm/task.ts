@@ -10,7 +10,7 @@ import { trialLabel } from '../batch/matrix.js';
 import { UserError } from '../errors.js';
 import type { RunStatus } from '../run/record.js';
 import { isAgentpodAlive, sweepLeftovers } from '../run/sweep.js';
-import { SECRET_ENV } from '../run/spec.js';
+import { SECRET_ENV } from '../launch-spec.js';
 import type { FixResult } from '../swebench/fix.js';
 import { taskImage } from '../swebench/trial.js';
 import { readManifest, trialOfTask, type SubmissionManifest, type TaskResources } from './manifest.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { podman, PodmanError, removeContainer } from '../podman/client.js';
 import { assertImageReference } from '../podman/image-ref.js';
-import { LABEL_OWNER_HOST, LABEL_OWNER_PID } from '../run/spec.js';
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID } from '../launch-spec.js';
 import { CONDA_TESTBED_ENV, TESTBED } from './env.js';
 import { runHelper } from './helper-container.js';
 import { fixedImageName, imageBaseName } from './image-name.js';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { podman } from '../podman/client.js';
 import { chooseRuntime } from '../run/resolve.js';
-import { LABEL_OWNER_HOST, LABEL_OWNER_PID, SYSTEM_PATHS_RO } from '../run/spec.js';
+import { LABEL_OWNER_HOST, LABEL_OWNER_PID, SYSTEM_PATHS_RO } from '../launch-spec.js';
 
 export interface HelperRun {
   image: string;

@@ -8,7 +8,7 @@ import type { Profile } from '../profiles.js';
 import { executeRun, type RunOutcome } from '../run/execute.js';
 import { assertPromptCarriable } from '../run/prompt-check.js';
 import { buildLaunchSpec } from '../run/resolve.js';
-import type { LaunchSpec, ShareMode } from '../run/spec.js';
+import type { LaunchSpec, ShareMode } from '../launch-spec.js';
 import { TESTBED, trialEnv } from './env.js';
 import type { FixResult } from './fix.js';
 import { imageBaseName, swebenchImageFor } from './image-name.js';

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { execa, type Options, type ResultPromise } from 'execa';
 import { logNormalSizes, writeSyntheticCorpus, type CorpusExpectation } from '../../src/ingest/synthetic.js';
 import { isAgentpodAlive } from '../../src/run/sweep.js';
-import { LABEL_OWNER_PID } from '../../src/run/spec.js';
+import { LABEL_OWNER_PID } from '../../src/launch-spec.js';
 import { cliPath, podmanAsTestUser } from '../helpers/user.js';
 
 /** Rows lost or duplicated compared with a clean ingest; the reporter sums them over all cases. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BASE_IMAGE } from '../../src/podman/image.js';
 import { chooseRuntime } from '../../src/run/resolve.js';
-import { SYSTEM_PATHS_RO } from '../../src/run/spec.js';
+import { SYSTEM_PATHS_RO } from '../../src/launch-spec.js';
 import type { SamplerSummary } from '../../src/sampler/index.js';
 import { repoRoot, runAsTestUser, userTempDir } from './user.js';
 

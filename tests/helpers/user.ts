@@ -5,7 +5,7 @@ import { chownSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type Options, type Result } from 'execa';
-import { LABEL_RUN_ID } from '../../src/run/spec.js';
+import { LABEL_RUN_ID } from '../../src/launch-spec.js';
 
 export const isRoot = process.getuid?.() === 0;
 export const testUserName = isRoot ? (process.env.AGENTPOD_TEST_USER ?? 'agentpod') : (process.env.USER ?? '');

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { containerMounts, formatCommand, podmanRunArgv } from '../../src/podman/argv.js';
 import type { Profile } from '../../src/profiles.js';
-import type { LaunchSpec } from '../../src/run/spec.js';
+import type { LaunchSpec } from '../../src/launch-spec.js';
 
 const profile: Profile = {
   name: 'small',

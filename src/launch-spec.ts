@@ -1,5 +1,5 @@
 // The launch spec: everything that decides the podman command, resolved before anything runs.
-import type { Profile } from '../profiles.js';
+import type { Profile } from './profiles.js';
 
 export type ShareMode = 'host' | 'narrow';
 
