@@ -12,19 +12,21 @@ export function applyMigrations(db: Database.Database, migrations: Migration[]):
     name TEXT PRIMARY KEY,
     applied_at_ms INTEGER NOT NULL
   )`);
-  const applied = new Set((db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name));
   const record = db.prepare('INSERT INTO schema_migrations (name, applied_at_ms) VALUES (?, ?)');
   const done: string[] = [];
-  for (const m of migrations) {
-    if (applied.has(m.name)) continue;
-    // IMMEDIATE: a second process migrating at the same moment waits instead of applying twice.
-    db.transaction(() => {
-      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE name = ?').get(m.name);
-      if (again) return;
+  const pending = () => {
+    const applied = new Set((db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name));
+    return migrations.filter((m) => !applied.has(m.name));
+  };
+  if (pending().length === 0) return done;
+  // All pending migrations in one IMMEDIATE transaction: a second process migrating at the same moment waits
+  // instead of applying twice, and a reader never sees a half-built schema (a table without its later columns).
+  db.transaction(() => {
+    for (const m of pending()) {
       db.exec(m.sql);
       record.run(m.name, Date.now());
       done.push(m.name);
-    }).immediate();
-  }
+    }
+  }).immediate();
   return done;
 }
