@@ -6,14 +6,20 @@ import { watch, type FSWatcher } from 'node:fs';
 import { keyed, parseKeyed } from './parse.js';
 
 const PRESSURE_POLL_MS = 5;
+
+/** memory.events' counts as the watch read them: the cgroup may be gone by the time the sample reads it again. */
+export interface OomCounts {
+  memory_events_oom: number | null;
+  memory_events_oom_kill: number | null;
+}
 /** Polling goes on this long after the last rise of "max". */
 const PRESSURE_LINGER_MS = 1000;
 
 /**
- * Calls onOom when the oom or oom_kill count of the memory.events at `path` changes; `readEvents` reads that
- * file. Returns the function that stops watching.
+ * Calls onOom with the counts it read when the oom or oom_kill count of the memory.events at `path` changes;
+ * `readEvents` reads that file. Returns the function that stops watching.
  */
-export function watchOomEvents(path: string, readEvents: () => string | null, onOom: () => void): () => void {
+export function watchOomEvents(path: string, readEvents: () => string | null, onOom: (seen: OomCounts) => void): () => void {
   const initial = parseKeyed(readEvents());
   let oomSeen = (keyed(initial, 'oom') ?? 0) + (keyed(initial, 'oom_kill') ?? 0);
   let maxSeen = keyed(initial, 'max');
@@ -30,7 +36,7 @@ export function watchOomEvents(path: string, readEvents: () => string | null, on
     const oom = (keyed(events, 'oom') ?? 0) + (keyed(events, 'oom_kill') ?? 0);
     if (oom !== oomSeen) {
       oomSeen = oom;
-      onOom();
+      onOom({ memory_events_oom: keyed(events, 'oom'), memory_events_oom_kill: keyed(events, 'oom_kill') });
     }
     const now = Date.now();
     if (keyed(events, 'max') !== maxSeen) {

@@ -1,5 +1,6 @@
 // What one sample is (the value columns of the samples table) and what every source of samples provides.
 import type { ProcessEntry } from './process-table.js';
+import type { OomCounts } from './oom-watch.js';
 
 /**
  * Where samples come from. The slurm-* kinds are containers in a Slurm step (sampler/slurm-step.ts): their
@@ -78,7 +79,7 @@ export interface SampleSource {
    * Calls back as soon as the kernel reports a new OOM event, so the kill is recorded even when the cgroup
    * disappears before the next tick. Returns the unsubscribe function. Sources without notifications omit it.
    */
-  watchOom?(onOom: () => void): () => void;
+  watchOom?(onOom: (seen: OomCounts) => void): () => void;
   /** The container's processes (the proc source: as of the last read()); sources that cannot list them omit it. */
   processes?(): ProcessEntry[];
   /** The start of a process's command line (read once per process by the process store); null when gone. */

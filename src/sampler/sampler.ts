@@ -4,6 +4,7 @@ import type { Db } from '../db/open.js';
 import { locateSource, openSource, waitForRunningContainer, type SourceLocation } from './locate.js';
 import { ProcessStore } from './process-store.js';
 import { bootTimeMs } from './process-table.js';
+import type { OomCounts } from './oom-watch.js';
 import { isEmptySample, type LimitsRead, type SampleSource } from './sample.js';
 import { SampleStore, type SamplerSummary } from './store.js';
 
@@ -66,10 +67,17 @@ export function startSamplerWith(opts: SamplerOptions, locate: Locator): Sampler
   let unwatch = () => {};
   let ticks = 0;
 
-  /** `withProcesses`: the interval's ticks (every Nth) and the first and final samples; not OOM-triggered ones. */
-  const sample = (withProcesses: boolean) => {
+  /**
+   * `withProcesses`: the interval's ticks (every Nth) and the first and final samples; not OOM-triggered ones,
+   * which bring the counts the watch read (kept when the cgroup went away before this read: an init's kill).
+   */
+  const sample = (withProcesses: boolean, seen?: OomCounts) => {
     if (!source || gone) return;
     const values = source.read();
+    if (seen) {
+      values.memory_events_oom ??= seen.memory_events_oom;
+      values.memory_events_oom_kill ??= seen.memory_events_oom_kill;
+    }
     // Gone (cgroup removed, init exited): the values already stored are the last ones.
     if (isEmptySample(values)) {
       gone = true;
@@ -93,6 +101,8 @@ export function startSamplerWith(opts: SamplerOptions, locate: Locator): Sampler
       if (location.kind === 'slurm-step') log(`sampler: ${location.step.kind} in Slurm step ${location.step.step}, whose cgroup enforces the limits`);
       const opened = openSource(location);
       source = opened;
+      // First: an init OOM-killed at once takes its cgroup with it within milliseconds, before the setup below.
+      unwatch = opened.watchOom?.((seen) => sample(false, seen)) ?? unwatch;
       if (processEvery > 0 && opened.processes) {
         processes = new ProcessStore(opts.db, opts.runId, {
           agentPid: location.pid ?? null,
@@ -108,7 +118,6 @@ export function startSamplerWith(opts: SamplerOptions, locate: Locator): Sampler
       timer = setInterval(tick, opts.intervalMs);
       // The sampler must never keep agentpod alive on its own.
       timer.unref();
-      unwatch = opened.watchOom?.(() => sample(false)) ?? unwatch;
     })
     .catch((e: Error) => log(`sampler: ${e.message}`));
 

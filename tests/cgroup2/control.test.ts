@@ -62,6 +62,15 @@ async function waitFor<T>(dataDir: string, query: string, timeoutMs: number): Pr
   return undefined;
 }
 
+/** What the run's first tool call printed, from the agent's live trace (what the allocation saw, when it fails). */
+function firstToolOutput(db: Database.Database, runId: string): string {
+  const { session_id: sessionId, workdir } = db.prepare('SELECT session_id, workdir FROM runs WHERE id = ?').get(runId) as { session_id: string; workdir: string };
+  const file = db.prepare("SELECT path FROM ingest_files WHERE path LIKE ? ORDER BY id LIMIT 1").get(`%${sessionId}.jsonl`) as { path: string } | undefined;
+  if (!file) return `(no trace of session ${sessionId} in ${workdir})`;
+  const line = readFileSync(file.path, 'utf8').split('\n').find((l) => l.includes('"tool_result"'));
+  return line ? JSON.stringify(JSON.parse(line).message.content[0].content).slice(0, 800) : '(no tool result yet)';
+}
+
 describe('resource control under cgroup v2', () => {
   it('memory-high throttles a tool without an OOM kill; agentpod limits lowering --memory below the agent then makes the run oom', async () => {
     const dataDir = userTempDir('agentpod-cgroup2-control-');
@@ -74,6 +83,7 @@ describe('resource control under cgroup v2', () => {
     try {
       const before = db.prepare('SELECT MAX(memory_events_high) AS high, MAX(psi_memory_some_total_usec) AS stall, MAX(memory_events_oom_kill) AS kills, MIN(source) AS source FROM samples WHERE run_id = ?').get(runId);
       console.log('after the allocation over memory.high:', JSON.stringify(before));
+      console.log('the allocation printed:', firstToolOutput(db, runId));
       expect(before).toMatchObject({ kills: 0, source: 'cgroup-v2' });
       expect((before as { high: number }).high).toBeGreaterThan(0);
       expect((before as { stall: number }).stall).toBeGreaterThan(0);
