@@ -25,13 +25,14 @@ const OVER_HIGH = [
   'time.sleep(1)',
   'print("held", len(hold), "MiB; memory.events:", read("memory.events").replace(chr(10), " "))',
 ].join('\n');
+// Given to bash in single quotes (the program has none): its newlines reach python as newlines.
 
 // One run, two steps (the agent takes minutes to start in the emulated VM): a tool call over memory.high,
 // then a long one during which the test lowers --memory below what the agent uses.
 const SCRIPT = `
 turns:
   - content:
-      - { type: tool_use, name: Bash, input: { command: ${JSON.stringify(`python3 -c ${JSON.stringify(OVER_HIGH)}`)}, timeout: 600000 } }
+      - { type: tool_use, name: Bash, input: { command: ${JSON.stringify(`python3 -c '${OVER_HIGH}'`)}, timeout: 600000 } }
   - content:
       - { type: tool_use, name: Bash, input: { command: "sleep 600", timeout: 600000 } }
   - content:
