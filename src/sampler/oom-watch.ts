@@ -7,13 +7,14 @@ import { keyed, parseKeyed } from './parse.js';
 
 const PRESSURE_POLL_MS = 5;
 
+/** Polling goes on this long after the last rise of "max". */
+const PRESSURE_LINGER_MS = 1000;
+
 /** memory.events' counts as the watch read them: the cgroup may be gone by the time the sample reads it again. */
 export interface OomCounts {
   memory_events_oom: number | null;
   memory_events_oom_kill: number | null;
 }
-/** Polling goes on this long after the last rise of "max". */
-const PRESSURE_LINGER_MS = 1000;
 
 /**
  * Calls onOom with the counts it read when the oom or oom_kill count of the memory.events at `path` changes;
