@@ -11,19 +11,17 @@ import { agentpod, cliPath, containersOfRun, userTempDir } from '../helpers/user
 
 const MiB = 2 ** 20;
 
-// Reads the container's own memory.high and memory.current (cgroup namespace: /sys/fs/cgroup is the
-// container's cgroup) and allocates 1 MiB at a time until it is 8 MiB above memory.high — at most 512 MiB and
-// 30 s, since above memory.high every allocation waits (that is the throttling).
+// Allocates 1 MiB at a time up to 512 MiB, for at most 30 s (above memory.high every allocation waits: that is
+// the throttling). With the agent's own ~200 MB that is well past --memory-high 448m and below --memory 1g. It
+// cannot read its cgroup's files: with --network=host podman bind-mounts the host's /sys.
 const OVER_HIGH = [
   'import time',
-  'read = lambda f: open("/sys/fs/cgroup/" + f).read().strip()',
-  'high = int(read("memory.high"))',
   'hold = []',
   'start = time.time()',
-  'while int(read("memory.current")) < high + (8 << 20) and len(hold) < 512 and time.time() - start < 30:',
+  'while len(hold) < 512 and time.time() - start < 30:',
   '    hold.append(b"x" * (1 << 20))',
   'time.sleep(1)',
-  'print("held", len(hold), "MiB; memory.events:", read("memory.events").replace(chr(10), " "))',
+  'print("held", len(hold), "MiB after", round(time.time() - start, 1), "s")',
 ].join('\n');
 // Given to bash in single quotes (the program has none): its newlines reach python as newlines.
 
