@@ -46,7 +46,10 @@ export async function applyLimits(containerName: string, location: SourceLocatio
     try {
       writeFileSync(join(target.dir, w.file), w.value);
     } catch (e) {
-      failures.push(`writing ${w.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      // The cgroup is gone: the container exited (often OOM-killed by the lower memory.max just written), which
+      // the read-back says for every key.
+      if (code !== 'ENOENT') failures.push(`writing ${w.file}: ${code ?? (e as Error).message}`);
     }
   }
   return readingsOf(change, (file) => readLine(join(target.dir, file)), failures.length ? failures.join('; ') : null);

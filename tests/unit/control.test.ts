@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyLimits } from '../../src/control/apply.js';
 import { confirms, controllableDir, normalizeChange, readingsOf, updatePlan } from '../../src/control/cgroup-limits.js';
 import { limitEvents, readingLine, recordLimitEvents, softTargets } from '../../src/control/events.js';
 import { pressureLine } from '../../src/control/pressure.js';
@@ -166,5 +167,15 @@ describe("a run's resource control", () => {
   it('records events of a command', () => {
     recordLimitEvents(db, 'r1', 5, 'command', [{ key: 'memory', requested: '1', file: 'memory.max', readBack: null, confirmed: null, note: 'gone' }]);
     expect(limitEvents(db, 'r1')).toEqual([{ t_ms: 5, origin: 'command', key: 'memory', requested: '1', read_back: null, confirmed: null, note: 'gone' }]);
+  });
+});
+
+describe('applyLimits on a container that is gone', () => {
+  it('says the container exited for every key, not which file write failed', async () => {
+    const gone = join(mkdtempSync(join(tmpdir(), 'agentpod-gone-')), 'libpod-x.scope');
+    const readings = await applyLimits('agentpod-gone', { kind: 'cgroup-v2', dir: gone, pid: 1 }, { memoryHighBytes: 64 * 2 ** 20 });
+    expect(readings).toEqual([
+      { key: 'memory-high', requested: String(64 * 2 ** 20), file: 'memory.high', readBack: null, confirmed: null, note: 'not readable after the change: the container exited (the change may have OOM-killed it)' },
+    ]);
   });
 });
