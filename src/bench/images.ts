@@ -2,7 +2,7 @@
 // driver. Two images — 1 GB and 4 GB, each a Debian rootfs (debootstrap --variant=minbase) plus a root-owned
 // /testbed of ~90k small files and one incompressible blob — are imported into the bench user's own store
 // (native overlay where `npm run setup` configured it) and into a separate vfs store of the same user
-// (CONTAINERS_STORAGE_CONF pointing at its own graphroot and runroot, so the overlay store is not touched).
+// (podman --root/--runroot/--storage-driver vfs through a wrapper, so the overlay store is not touched).
 // For each: the permission fix (`agentpod images fix`), the first keep-id launch of the fixed image and warm
 // launches after it (`podman run --rm --network=none --userns=keep-id IMAGE true`). The images are removed afterwards.
 import { execFileSync } from 'node:child_process';
@@ -50,24 +50,30 @@ function writeTestbed(staging: string, blobBytes: number): void {
 
 interface Store {
   name: 'overlay' | 'vfs';
+  /** The podman command of this store. */
+  podman: string;
   env: Record<string, string>;
 }
 
-/** A vfs store of the bench user's own, beside (not instead of) its usual store. */
+/**
+ * A vfs store of the bench user's own, beside (not instead of) its usual store: podman's --root, --runroot and
+ * --storage-driver on every call, agentpod's included (AGENTPOD_PODMAN names the wrapper). A storage.conf of its
+ * own is not enough here: for a rootless user podman 4.3 keeps the graph root and driver its database recorded.
+ */
 function vfsStore(user: BenchUser, root: string): Store {
-  const conf = join(root, 'storage.conf');
-  writeFileSync(conf, `[storage]\ndriver = "vfs"\ngraphroot = "${join(root, 'graph')}"\nrunroot = "${join(root, 'run')}"\n`);
-  if (isRoot()) chownSync(conf, user.uid, user.gid);
-  return { name: 'vfs', env: { CONTAINERS_STORAGE_CONF: conf } };
+  const wrapper = join(root, 'podman-vfs');
+  writeFileSync(wrapper, `#!/bin/sh\nexec podman --root ${join(root, 'graph')} --runroot ${join(root, 'run')} --storage-driver vfs "$@"\n`, { mode: 0o755 });
+  if (isRoot()) chownSync(wrapper, user.uid, user.gid);
+  return { name: 'vfs', podman: wrapper, env: { AGENTPOD_PODMAN: wrapper } };
 }
 
 const lastJson = <T>(r: Result) => JSON.parse(String(r.stdout).trim().split('\n').pop()!) as T;
 
 async function storeFigures(user: BenchUser, store: Store, tarball: string, tag: string, sizeText: string, warmRuns: number): Promise<BenchFigure[]> {
-  const podman = (args: string[]) => runAsBenchUser(user, 'podman', args, store.env);
+  const podman = (args: string[]) => runAsBenchUser(user, store.podman, args, store.env);
   const driver = String((await podman(['info', '--format', '{{.Store.GraphDriverName}}'])).stdout).trim();
   if (driver !== store.name) return [{ name: `images: ${sizeText} on ${store.name}`, value: null, unit: 's', note: `the store is ${driver || 'unavailable'}, not ${store.name}` }];
-  mustSucceed('podman import', await runAsBenchUser(user, 'nice', ['-n', '10', 'podman', 'import', '--change', 'CMD ["/bin/bash"]', tarball, tag], store.env, { timeout: 1_800_000 }));
+  mustSucceed('podman import', await runAsBenchUser(user, 'nice', ['-n', '10', store.podman, 'import', '--change', 'CMD ["/bin/bash"]', tarball, tag], store.env, { timeout: 1_800_000 }));
   const fixed = fixedImageName(tag, user.uid, user.gid);
   try {
     const fix = lastJson<{ seconds: number }>(mustSucceed('agentpod images fix', await runAsBenchUser(user, 'nice', ['-n', '10', process.execPath, CLI, 'images', 'fix', tag, '--json'], store.env, { timeout: 1_800_000 })));
@@ -98,7 +104,7 @@ export const runImagesBench: Bench = async ({ quick }) => {
     const vfsRoot = join(work, 'vfs');
     mkdirSync(vfsRoot);
     if (isRoot()) chownSync(vfsRoot, user.uid, user.gid);
-    const stores: Store[] = [{ name: 'overlay', env: {} }, vfsStore(user, vfsRoot)];
+    const stores: Store[] = [{ name: 'overlay', podman: 'podman', env: {} }, vfsStore(user, vfsRoot)];
     for (const gb of sizes) {
       const staging = join(work, `staging-${gb}`);
       const rootfsBytes = Number(execFileSync('du', ['-sb', rootfs], { encoding: 'utf8' }).split('\t')[0]);
