@@ -200,7 +200,8 @@ up() {
 # leaves jobs COMPLETING for ever in the saved state, holding the node's CPUs. Job ids then start again at 1, so
 # the completion log of the earlier jobs is moved aside (kept, not lost) and cannot answer for a new job.
 fresh_state() {
-  rm -rf "${STATE:?}/ctld/"* "${STATE:?}/d/"*
+  rm -rf "${STATE:?}/ctld/"*
+  alive slurmd "$(pidfile_of slurmd)" || rm -rf "${STATE:?}/d/"*
   if [ -s "$STATE/log/jobcomp.log" ]; then mv "$STATE/log/jobcomp.log" "$STATE/log/jobcomp.log.$(date +%Y%m%dT%H%M%S)"; fi
 }
 
