@@ -7,7 +7,7 @@ import { runCondition, type RunFilter, type SqlCondition } from './filter.js';
 import { groupByToolAndFamily, mergedValues, mergeStoredGroups, parseValues, toolCallKey, type StoredGroupPart, type ToolCallKey } from './groups.js';
 import type { Row } from './output.js';
 import type { Query } from './query.js';
-import { spread, sum } from './stats.js';
+import { spread, sum, type Spread } from './stats.js';
 import { familyOf, refreshToolWindows } from './stored.js';
 
 export interface SamplePoint {
@@ -215,6 +215,21 @@ export function toolResourceRow(c: MeasuredToolCall): Row {
   };
 }
 
+/** The summary's p50, p95 and max columns of peak memory, memory delta and CPU (live and stored summaries alike). */
+function spreadColumns(peak: Spread, delta: Spread, cpu: Spread): Row {
+  return {
+    peak_memory_p50: peak.p50,
+    peak_memory_p95: peak.p95,
+    peak_memory_max: peak.max,
+    memory_delta_p50: delta.p50,
+    memory_delta_p95: delta.p95,
+    memory_delta_max: delta.max,
+    cpu_seconds_p50: cpu.p50,
+    cpu_seconds_p95: cpu.p95,
+    cpu_seconds_max: cpu.max,
+  };
+}
+
 export function toolResourceSummary(calls: MeasuredToolCall[]): Row[] {
   return groupByToolAndFamily(calls).map(({ tool, family, items }) => {
     const measured = items.filter((c) => c.coverage !== 'none');
@@ -227,15 +242,7 @@ export function toolResourceSummary(calls: MeasuredToolCall[]): Row[] {
       calls: items.length,
       measured: measured.length,
       bracketed: measured.filter((c) => c.coverage === 'bracketing').length,
-      peak_memory_p50: peak.p50,
-      peak_memory_p95: peak.p95,
-      peak_memory_max: peak.max,
-      memory_delta_p50: delta.p50,
-      memory_delta_p95: delta.p95,
-      memory_delta_max: delta.max,
-      cpu_seconds_p50: cpu.p50,
-      cpu_seconds_p95: cpu.p95,
-      cpu_seconds_max: cpu.max,
+      ...spreadColumns(peak, delta, cpu),
     };
   });
 }
@@ -307,15 +314,7 @@ export function storedToolResourceSummary(db: Db, filter: RunFilter): Row[] {
       calls,
       measured: sum(p.map((g) => g.measured)),
       bracketed: sum(p.map((g) => g.bracketed)),
-      peak_memory_p50: peak.p50,
-      peak_memory_p95: peak.p95,
-      peak_memory_max: peak.max,
-      memory_delta_p50: delta.p50,
-      memory_delta_p95: delta.p95,
-      memory_delta_max: delta.max,
-      cpu_seconds_p50: cpu.p50,
-      cpu_seconds_p95: cpu.p95,
-      cpu_seconds_max: cpu.max,
+      ...spreadColumns(peak, delta, cpu),
     };
   });
 }
