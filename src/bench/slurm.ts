@@ -22,15 +22,9 @@ import { fixedImageName } from '../swebench/image-name.js';
 import type { Bench, BenchFigure } from './figures.js';
 import { benchTempDir, benchUser, mustSucceed, runAsBenchUser, type BenchUser } from './launch.js';
 import { alternate, elapsedMs, median, ratio } from './stats.js';
-import { buildTestbedImageAs, calcImageSpec } from './test-images.js';
+import { buildTestbedImageAs, calcFixScript, calcImageSpec } from './test-images.js';
 
-const SCRIPT = `
-turns:
-  - content:
-      - { type: tool_use, name: Bash, input: { command: "sed -i 's/a - b/a + b/' calc.py" } }
-  - content:
-      - { type: text, text: "Fixed." }
-`;
+const SCRIPT = calcFixScript(false);
 
 const CLI = join(packageRoot, 'dist', 'cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

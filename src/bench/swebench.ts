@@ -18,16 +18,10 @@ import { formatBytes } from '../units.js';
 import type { Bench, BenchFigure } from './figures.js';
 import { benchTempDir, benchUser, mustSucceed, runAsBenchUser, timedRawRun, type BenchUser } from './launch.js';
 import { alternate, median, ratio, timeMs } from './stats.js';
-import { buildTestbedImageAs, calcImageSpec, instanceAs, manyFilesImageSpec } from './test-images.js';
+import { buildTestbedImageAs, calcFixScript, calcImageSpec, instanceAs, manyFilesImageSpec } from './test-images.js';
 
 /** Fixes the seeded bug: the warm launch includes a real patch capture. */
-const SCRIPT = `
-turns:
-  - content:
-      - { type: tool_use, name: Bash, input: { command: "sed -i 's/a - b/a + b/' calc.py" } }
-  - content:
-      - { type: text, text: "Fixed." }
-`;
+const SCRIPT = calcFixScript(false);
 
 const CLI = join(packageRoot, 'dist', 'cli.js');
 

@@ -38,6 +38,18 @@ export function instanceAs(user: BenchUser): Promise<Instance> {
   return ensureInstanceImage(DEFAULT_INSTANCE, { run: (file, args) => runAsBenchUser(user, file, args, {}) });
 }
 
+/** The scripted agent that fixes calcImageSpec's bug in one Bash call (then runs its check, with `check`). */
+export function calcFixScript(check: boolean): string {
+  const command = `sed -i 's/a - b/a + b/' calc.py${check ? ' && python3 check.py' : ''}`;
+  return `
+turns:
+  - content:
+      - { type: tool_use, name: Bash, input: { command: ${JSON.stringify(command)} } }
+  - content:
+      - { type: text, text: "Fixed." }
+`;
+}
+
 /** A seeded bug (add subtracts), a check that fails until it is fixed, a test, and the issue describing it. */
 export function calcImageSpec(tag: string, withIssue: boolean): TestbedImageSpec {
   return {

@@ -8,18 +8,12 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { fixedImageName } from '../../src/swebench/image-name.js';
-import { calcImageSpec } from '../../src/bench/test-images.js';
+import { calcFixScript, calcImageSpec } from '../../src/bench/test-images.js';
 import { startScriptedApi } from '../helpers/mock.js';
 import { buildTestImage, containersLabeled, containersNamed, removeTestImages } from '../helpers/testbed.js';
 import { agentpod, testUser, userTempDir } from '../helpers/user.js';
 
-const FIX_SCRIPT = `
-turns:
-  - content:
-      - { type: tool_use, name: Bash, input: { command: "sed -i 's/a - b/a + b/' calc.py && python3 check.py" } }
-  - content:
-      - { type: text, text: "Fixed." }
-`;
+const FIX_SCRIPT = calcFixScript(true);
 
 /** The same, but each answer takes 2 s: long enough to interrupt a trial in flight. */
 const SLOW_SCRIPT = FIX_SCRIPT.replace(/- content:/g, '- delay_ms: 2000\n    content:');

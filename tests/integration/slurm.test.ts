@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calcImageSpec } from '../../src/bench/test-images.js';
+import { calcFixScript, calcImageSpec } from '../../src/bench/test-images.js';
 import type { MockApiServer } from '../../src/mockapi/server.js';
 import { fixedImageName } from '../../src/swebench/image-name.js';
 import { goldEdit, testInstance } from '../helpers/instance.js';
@@ -20,13 +20,7 @@ const cluster = await checkCluster();
 const inCi = process.env.CI === 'true';
 if (!cluster.up && !inCi) console.warn(`Slurm integration tests skipped: ${cluster.why}; ${UP_HINT}`);
 
-const FIX_SCRIPT = `
-turns:
-  - content:
-      - { type: tool_use, name: Bash, input: { command: "sed -i 's/a - b/a + b/' calc.py && python3 check.py" } }
-  - content:
-      - { type: text, text: "Fixed." }
-`;
+const FIX_SCRIPT = calcFixScript(true);
 /** Each answer takes 3 s: time to cancel or kill a task in flight. */
 const SLOW_SCRIPT = FIX_SCRIPT.replace(/- content:/g, '- delay_ms: 3000\n    content:');
 /** A tool that allocates 900 MiB: more than the 450 MiB profile, so the step's limit kills it. */
